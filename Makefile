@@ -1,0 +1,48 @@
+# The course's commands. Each installs what it needs into .venv first.
+#   make site       build the book into _build/html
+#   make test       run every test (unit, pairing, nbval, papermill, exercises, site)
+#   make student    write student versions and answer keys into _build/exercises
+#   make notebooks  sync each .py/.ipynb pair and re-run the notebooks (NB=... for one)
+#   make bench      run the training-loop benchmark and the time-budget table
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NB ?= $(wildcard notebooks/[0-9][0-9]_*.py)
+
+# No progress bars in executed notebooks; figures without a display.
+export HELPERS_PROGRESS := 0
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: install site test student notebooks bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+site: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going --path-output .
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+student: $(STAMP)
+	$(BIN)/python -m helpers.student
+
+notebooks: $(STAMP)
+	$(BIN)/jupytext --sync $(NB)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 $(NB:.py=.ipynb)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf _build

@@ -3,7 +3,8 @@
 #   make test       run every test (unit, pairing, nbval, papermill, exercises, site)
 #   make student    write student versions and answer keys into _build/exercises
 #   make notebooks  sync each .py/.ipynb pair and re-run the notebooks (NB=... for one)
-#   make bench      run the training-loop benchmark and the time-budget table
+#   make bench      run the training-loop benchmark (bench/README.md)
+#   make budget     time every notebook at default parameters (the book's cost table)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +17,7 @@ export HELPERS_PROGRESS := 0
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install site test student notebooks bench clean
+.PHONY: install site test student notebooks bench budget clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +32,8 @@ site: $(STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going --path-output .
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 student: $(STAMP)
 	$(BIN)/python -m helpers.student
@@ -43,6 +45,9 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+budget: $(STAMP)
+	$(BIN)/python -m bench.budget
 
 clean:
 	rm -rf _build

@@ -1,0 +1,437 @@
+"""Loss functions written from scratch, a few lines each.
+
+A loss turns "how wrong is the model on this batch?" into one number that
+training pushes down. Each function below is the formula, in PyTorch, plus
+checks that fail with a clear message on bad input. The tests compare every
+one with its ``torch.nn.functional`` counterpart.
+
+Regression (predictions and targets: float tensors of the same shape, e.g. (n,)):
+
+- ``mse``    mean squared error          mean (p - y)^2
+- ``mae``    mean absolute error         mean |p - y|
+- ``huber``  squared near 0, linear beyond ``delta``
+
+Classification from *logits* (raw scores, any real number):
+
+- ``cross_entropy``                  logits (n, C), labels (n,) int64 in 0..C-1
+- ``weighted_cross_entropy``         the same, each class weighted
+- ``label_smoothed_cross_entropy``   the same, targets softened
+- ``focal_loss``                     the same, easy examples down-weighted
+- ``multiclass_hinge``               margin loss of multi-class SVMs
+- ``mse_on_probabilities``           squared error between softmax and one-hot (Brier score)
+- ``binary_cross_entropy``           one logit per sample (n,), targets (n,) 0/1
+- ``hinge``                          one score per sample (n,), targets (n,) 0/1
+
+Every function returns the *mean* over the batch (a 0-d tensor), so any of
+them can be passed to ``helpers.train.fit`` as ``loss_fn``.
+
+Also here: ``balanced_class_weights`` (the usual weights against class
+imbalance), ``expected_calibration_error`` (do predicted probabilities match
+how often the model is right?), and the two data sets Chapter 4 uses:
+``make_outlier_regression`` and ``make_imbalanced``.
+
+The input checks read values (NaN, label range), which on a GPU makes the
+CPU wait for the device once per call; pass ``check=False`` to skip them in a
+long training run once the data is known to be clean.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+# --------------------------------------------------------------------------
+# Input checks: each raises TypeError / ValueError saying what was expected
+# --------------------------------------------------------------------------
+
+
+def _check_tensor(x, name: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+
+
+def _check_finite(x: torch.Tensor, name: str) -> None:
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite values; check the data, "
+            "or lower the learning rate if the model's outputs diverged"
+        )
+
+
+def _check_regression(predictions, targets, check: bool = True) -> None:
+    _check_tensor(predictions, "predictions")
+    _check_tensor(targets, "targets")
+    if not predictions.is_floating_point() or not targets.is_floating_point():
+        raise TypeError(
+            f"predictions and targets must be float tensors, got {predictions.dtype} and {targets.dtype}"
+        )
+    if predictions.shape != targets.shape:
+        raise ValueError(
+            f"predictions and targets must have the same shape, got {tuple(predictions.shape)} "
+            f"and {tuple(targets.shape)} (a model with one output gives (n, 1): squeeze it to (n,))"
+        )
+    if predictions.numel() == 0:
+        raise ValueError("the batch is empty: predictions and targets have 0 elements")
+    if check:
+        _check_finite(predictions, "predictions")
+        _check_finite(targets, "targets")
+
+
+def _check_logits_and_labels(logits, labels, check: bool = True) -> int:
+    """Check (n, C) logits against (n,) integer labels; return C."""
+    _check_tensor(logits, "logits")
+    _check_tensor(labels, "labels")
+    if not logits.is_floating_point():
+        raise TypeError(f"logits must be a float tensor, got {logits.dtype}")
+    if logits.ndim != 2:
+        raise ValueError(f"logits must have shape (n_samples, n_classes), got {tuple(logits.shape)}")
+    if labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        raise TypeError(
+            f"labels must be an integer tensor of class indices (torch.int64), got {labels.dtype}; "
+            "for 0/1 float targets use binary_cross_entropy"
+        )
+    if labels.shape != logits.shape[:1]:
+        raise ValueError(
+            f"labels must have shape (n_samples,) = ({logits.shape[0]},) to match logits "
+            f"{tuple(logits.shape)}, got {tuple(labels.shape)}"
+        )
+    if logits.shape[0] == 0:
+        raise ValueError("the batch is empty: logits and labels have 0 samples")
+    n_classes = logits.shape[1]
+    if check:
+        _check_finite(logits, "logits")
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= n_classes:
+            raise ValueError(
+                f"labels must lie in 0..{n_classes - 1} (logits have {n_classes} columns), "
+                f"got values from {low} to {high}"
+            )
+    return n_classes
+
+
+def _check_binary(scores, targets, check: bool = True) -> None:
+    _check_tensor(scores, "scores")
+    _check_tensor(targets, "targets")
+    if not scores.is_floating_point():
+        raise TypeError(f"scores (logits) must be a float tensor, got {scores.dtype}")
+    if scores.ndim != 1:
+        raise ValueError(
+            f"scores must have shape (n_samples,): one logit per sample, got {tuple(scores.shape)}"
+        )
+    if targets.shape != scores.shape:
+        raise ValueError(f"targets must have shape {tuple(scores.shape)} like the scores, got {tuple(targets.shape)}")
+    if targets.dtype == torch.bool or targets.is_complex():
+        raise TypeError(f"targets must be 0/1 numbers (float or int), got {targets.dtype}")
+    if scores.numel() == 0:
+        raise ValueError("the batch is empty: scores and targets have 0 elements")
+    if check:
+        _check_finite(scores, "scores")
+        if not ((targets == 0) | (targets == 1)).all():
+            raise ValueError("targets must be 0 or 1 for binary classification")
+
+
+def _check_positive(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+# --------------------------------------------------------------------------
+# Regression
+# --------------------------------------------------------------------------
+
+
+def mse(predictions: torch.Tensor, targets: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+    """Mean squared error: mean of (p - y)^2 over all elements.
+
+    ``predictions``, ``targets``: float tensors of the same shape, e.g. (n,).
+    Returns a 0-d tensor in squared target units. Same as ``F.mse_loss``.
+    """
+    _check_regression(predictions, targets, check)
+    return ((predictions - targets) ** 2).mean()
+
+
+def mae(predictions: torch.Tensor, targets: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+    """Mean absolute error: mean of |p - y| (target units). Same as ``F.l1_loss``."""
+    _check_regression(predictions, targets, check)
+    return (predictions - targets).abs().mean()
+
+
+def huber(predictions: torch.Tensor, targets: torch.Tensor, delta: float = 1.0, *, check: bool = True) -> torch.Tensor:
+    """Huber loss: r^2 / 2 for residuals |r| <= delta, delta (|r| - delta / 2) beyond.
+
+    Quadratic (like MSE) for small residuals, linear (like MAE) for large
+    ones, so an outlier's pull is capped at ``delta``. ``delta`` is in target
+    units. Same as ``F.huber_loss(p, y, delta=delta)``.
+    """
+    _check_regression(predictions, targets, check)
+    _check_positive(delta, "delta")
+    r = (predictions - targets).abs()
+    return torch.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean()
+
+
+# --------------------------------------------------------------------------
+# Classification with C classes: logits (n, C), labels (n,) int64
+# --------------------------------------------------------------------------
+
+
+def log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """log p = z - logsumexp(z) per row, computed stably: (n, C) -> (n, C).
+
+    Subtracting the row maximum first keeps exp() from overflowing for
+    large logits; it does not change the result.
+    """
+    shifted = logits - logits.max(dim=1, keepdim=True).values.detach()
+    return shifted - shifted.exp().sum(dim=1, keepdim=True).log()
+
+
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+    """Cross-entropy: mean of -log p_y, with p = softmax(logits).
+
+    ``logits`` (n, C) float, ``labels`` (n,) int64 in 0..C-1. Returns a 0-d
+    tensor in nats. Same as ``F.cross_entropy(logits, labels)``.
+    """
+    _check_logits_and_labels(logits, labels, check)
+    log_p = log_softmax(logits)
+    return -log_p.gather(1, labels.long().unsqueeze(1)).mean()
+
+
+def weighted_cross_entropy(
+    logits: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor, *, check: bool = True
+) -> torch.Tensor:
+    """Cross-entropy where a sample of class c counts ``class_weights[c]`` times.
+
+    ``class_weights`` (C,) positive floats, e.g. from
+    :func:`balanced_class_weights`. Like PyTorch, the weighted sum is divided
+    by the sum of the weights of the batch's samples, so the loss stays a
+    weighted *mean*. Same as ``F.cross_entropy(logits, labels, weight=class_weights)``.
+    """
+    n_classes = _check_logits_and_labels(logits, labels, check)
+    _check_tensor(class_weights, "class_weights")
+    if class_weights.shape != (n_classes,):
+        raise ValueError(f"class_weights must have shape ({n_classes},), one per class, got {tuple(class_weights.shape)}")
+    if check and not (class_weights >= 0).all():
+        raise ValueError("class_weights must be non-negative")
+    w = class_weights.to(logits.dtype)[labels.long()]  # (n,): each sample's weight
+    nll = -log_softmax(logits).gather(1, labels.long().unsqueeze(1)).squeeze(1)
+    return (w * nll).sum() / w.sum()
+
+
+def label_smoothed_cross_entropy(
+    logits: torch.Tensor, labels: torch.Tensor, smoothing: float = 0.1, *, check: bool = True
+) -> torch.Tensor:
+    """Cross-entropy against softened targets: 1 - s + s/C on the true class, s/C elsewhere.
+
+    The target is never a hard 1, so the model gains nothing from pushing
+    one logit ever higher. ``smoothing`` s in [0, 1). Same as
+    ``F.cross_entropy(logits, labels, label_smoothing=s)``.
+    """
+    n_classes = _check_logits_and_labels(logits, labels, check)
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
+        raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
+    log_p = log_softmax(logits)
+    targets = torch.full_like(log_p, smoothing / n_classes)
+    targets.scatter_(1, labels.long().unsqueeze(1), 1 - smoothing + smoothing / n_classes)
+    return -(targets * log_p).sum(dim=1).mean()
+
+
+def focal_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    gamma: float = 2.0,
+    class_weights: torch.Tensor | None = None,
+    *,
+    check: bool = True,
+) -> torch.Tensor:
+    """Focal loss (Lin et al. 2017): mean of -(1 - p_y)^gamma log p_y.
+
+    The factor (1 - p_y)^gamma is near 0 for examples the model already gets
+    right with confidence, so training focuses on the hard ones. ``gamma=0``
+    gives cross-entropy. ``class_weights`` (C,), optional, multiply each
+    sample's term by its class weight (the paper's alpha); the result is then
+    divided by the batch's total weight, as in ``weighted_cross_entropy``.
+    """
+    n_classes = _check_logits_and_labels(logits, labels, check)
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or gamma < 0:
+        raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
+    log_p_y = log_softmax(logits).gather(1, labels.long().unsqueeze(1)).squeeze(1)  # (n,)
+    terms = -((1 - log_p_y.exp()) ** gamma) * log_p_y
+    if class_weights is None:
+        return terms.mean()
+    _check_tensor(class_weights, "class_weights")
+    if class_weights.shape != (n_classes,):
+        raise ValueError(f"class_weights must have shape ({n_classes},), one per class, got {tuple(class_weights.shape)}")
+    w = class_weights.to(logits.dtype)[labels.long()]
+    return (w * terms).sum() / w.sum()
+
+
+def multiclass_hinge(logits: torch.Tensor, labels: torch.Tensor, margin: float = 1.0, *, check: bool = True) -> torch.Tensor:
+    """Multi-class hinge loss: sum over wrong classes j of max(0, margin - z_y + z_j), divided by C.
+
+    Zero once the true class's score beats every other by ``margin``: the
+    loss stops caring, which is why its scores are not probabilities. Same as
+    ``F.multi_margin_loss(logits, labels, margin=margin)``.
+    """
+    n_classes = _check_logits_and_labels(logits, labels, check)
+    _check_positive(margin, "margin")
+    z_y = logits.gather(1, labels.long().unsqueeze(1))  # (n, 1)
+    violations = (margin - z_y + logits).clamp(min=0)  # (n, C); the true class gives exactly `margin`
+    return (violations.sum(dim=1) - margin).mean() / n_classes
+
+
+def mse_on_probabilities(logits: torch.Tensor, labels: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+    """Squared error between softmax(logits) and the one-hot label, summed over classes, mean over samples.
+
+    This is the Brier score (Brier 1950). ``logits`` (n, C), ``labels`` (n,).
+    Equals ``C * F.mse_loss(softmax(logits), one_hot(labels))``.
+    """
+    n_classes = _check_logits_and_labels(logits, labels, check)
+    p = log_softmax(logits).exp()
+    one_hot = torch.nn.functional.one_hot(labels.long(), n_classes).to(p.dtype)
+    return ((p - one_hot) ** 2).sum(dim=1).mean()
+
+
+# --------------------------------------------------------------------------
+# Binary classification: one logit per sample (n,), targets (n,) 0/1
+# --------------------------------------------------------------------------
+
+
+def binary_cross_entropy(scores: torch.Tensor, targets: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+    """Binary cross-entropy from logits: mean of -[y log s(z) + (1 - y) log(1 - s(z))], s = sigmoid.
+
+    Written as max(z, 0) - z y + log(1 + exp(-|z|)), which never takes the
+    log of 0 however large |z| is. ``scores`` (n,) float logits, ``targets``
+    (n,) 0/1. Same as ``F.binary_cross_entropy_with_logits``.
+    """
+    _check_binary(scores, targets, check)
+    y = targets.to(scores.dtype)
+    return (scores.clamp(min=0) - scores * y + torch.log1p(torch.exp(-scores.abs()))).mean()
+
+
+def hinge(scores: torch.Tensor, targets: torch.Tensor, margin: float = 1.0, *, check: bool = True) -> torch.Tensor:
+    """Binary hinge loss (linear SVM): mean of max(0, margin - t z), with t = +1 for y = 1, -1 for y = 0.
+
+    ``scores`` (n,) float, ``targets`` (n,) 0/1. Equals
+    ``2 * F.multi_margin_loss(stack([0, z]), y)``.
+    """
+    _check_binary(scores, targets, check)
+    _check_positive(margin, "margin")
+    t = 2 * targets.to(scores.dtype) - 1
+    return (margin - t * scores).clamp(min=0).mean()
+
+
+# --------------------------------------------------------------------------
+# Class weights and calibration
+# --------------------------------------------------------------------------
+
+
+def balanced_class_weights(labels, n_classes: int | None = None) -> torch.Tensor:
+    """Weights n / (C * count_c): each class then carries the same total weight.
+
+    ``labels`` (n,) integer array or tensor. Returns a float32 tensor (C,);
+    the same rule as scikit-learn's ``class_weight="balanced"``. A class that
+    never occurs gets weight 0.
+    """
+    labels = torch.as_tensor(np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels))
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        raise TypeError(f"labels must be integers, got {labels.dtype}")
+    if labels.ndim != 1 or len(labels) == 0:
+        raise ValueError(f"labels must have shape (n_samples,) with n_samples > 0, got {tuple(labels.shape)}")
+    if int(labels.min()) < 0:
+        raise ValueError("labels must be non-negative class indices")
+    n_classes = int(labels.max()) + 1 if n_classes is None else n_classes
+    if int(labels.max()) >= n_classes:
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got a label {int(labels.max())}")
+    counts = torch.bincount(labels.long(), minlength=n_classes).float()
+    weights = len(labels) / (n_classes * counts.clamp(min=1))
+    return torch.where(counts > 0, weights, torch.zeros_like(weights))
+
+
+def expected_calibration_error(probabilities, labels, n_bins: int = 10) -> float:
+    """Expected calibration error (Guo et al. 2017), a fraction in [0, 1].
+
+    Samples are binned by confidence (their largest probability); in each
+    bin we compare the mean confidence with the accuracy, and average the
+    gaps weighted by bin size. 0 means "when it says 80%, it is right 80% of
+    the time". ``probabilities`` (n, C) rows summing to 1, ``labels`` (n,).
+    """
+    p = torch.as_tensor(probabilities).detach().float().cpu()
+    y = torch.as_tensor(labels).detach().cpu()
+    if p.ndim != 2 or y.shape != p.shape[:1]:
+        raise ValueError(f"expected probabilities (n, C) and labels (n,), got {tuple(p.shape)} and {tuple(y.shape)}")
+    if not torch.isfinite(p).all() or (p < 0).any() or not torch.allclose(p.sum(1), torch.ones(len(p)), atol=1e-3):
+        raise ValueError("probabilities must be finite, non-negative and sum to 1 per row (apply softmax first)")
+    confidence, predicted = p.max(dim=1)
+    correct = (predicted == y).float()
+    edges = torch.linspace(0, 1, n_bins + 1)
+    ece = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            gap = (confidence[in_bin].mean() - correct[in_bin].mean()).abs()
+            ece += float(gap) * float(in_bin.float().mean())
+    return ece
+
+
+# --------------------------------------------------------------------------
+# Data for Chapter 4
+# --------------------------------------------------------------------------
+
+
+def make_outlier_regression(
+    n_samples: int = 200,
+    outlier_fraction: float = 0.1,
+    slope: float = 1.5,
+    intercept: float = 0.5,
+    noise: float = 0.3,
+    outlier_shift: float = -6.0,
+    seed: int = 0,
+):
+    """A straight line with Gaussian noise, plus a few gross outliers.
+
+    x is uniform in [-2, 2]; y = slope x + intercept + noise. The outliers are
+    taken among the points with the largest x and shifted by
+    ``outlier_shift`` (like a sensor that fails when the signal is high), so
+    they pull a least-squares line's slope and not just its height.
+    Returns float32 arrays ``x`` (n,), ``y`` (n,) and a boolean mask
+    ``is_outlier`` (n,).
+    """
+    if not isinstance(n_samples, int) or n_samples < 10:
+        raise ValueError(f"n_samples must be an integer of at least 10, got {n_samples!r}")
+    if not 0 <= outlier_fraction < 0.5:
+        raise ValueError(f"outlier_fraction must be in [0, 0.5), got {outlier_fraction!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, n_samples)
+    y = slope * x + intercept + rng.normal(0, noise, n_samples)
+    n_out = int(round(outlier_fraction * n_samples))
+    candidates = np.argsort(x)[-max(3 * n_out, 1):]  # among the right-most 3 x n_out points
+    chosen = rng.choice(candidates, size=n_out, replace=False)
+    is_outlier = np.zeros(n_samples, dtype=bool)
+    is_outlier[chosen] = True
+    y[is_outlier] += outlier_shift + rng.normal(0, 1.0, n_out)
+    return x.astype(np.float32), y.astype(np.float32), is_outlier
+
+
+def make_imbalanced(X, y, minority_class: int = 1, keep_fraction: float = 0.1, seed: int = 0):
+    """Keep only ``keep_fraction`` of the samples of ``minority_class`` (chosen at random with ``seed``).
+
+    ``X`` (n, ...) and ``y`` (n,) arrays; returns the reduced ``(X, y)`` in the
+    original order. Every other class is kept whole. At least one sample of
+    the minority class is kept.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y) or y.ndim != 1:
+        raise ValueError(f"X and y must have the same length and y shape (n,), got {X.shape} and {y.shape}")
+    if not 0 < keep_fraction <= 1:
+        raise ValueError(f"keep_fraction must be in (0, 1], got {keep_fraction!r}")
+    members = np.flatnonzero(y == minority_class)
+    if len(members) == 0:
+        raise ValueError(f"class {minority_class!r} does not occur in y")
+    rng = np.random.default_rng(seed)
+    n_keep = max(1, int(math.floor(keep_fraction * len(members))))
+    dropped = rng.choice(members, size=len(members) - n_keep, replace=False)
+    keep = np.ones(len(y), dtype=bool)
+    keep[dropped] = False
+    return X[keep], y[keep]

@@ -1,0 +1,266 @@
+"""Each loss in helpers.losses against torch.nn.functional, and its bad-input errors."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers import losses
+
+torch.manual_seed(0)
+N, C = 37, 5
+
+
+@pytest.fixture
+def regression():
+    g = torch.Generator().manual_seed(1)
+    p = torch.randn(N, generator=g) * 3
+    y = torch.randn(N, generator=g) * 3
+    return p, y
+
+
+@pytest.fixture
+def classification():
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(N, C, generator=g) * 4
+    labels = torch.randint(0, C, (N,), generator=g)
+    return logits, labels
+
+
+@pytest.fixture
+def binary():
+    g = torch.Generator().manual_seed(3)
+    scores = torch.randn(N, generator=g) * 4
+    targets = torch.randint(0, 2, (N,), generator=g).float()
+    return scores, targets
+
+
+def close(a, b):
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# Against torch.nn.functional
+# --------------------------------------------------------------------------
+
+
+def test_regression_losses_match_torch(regression):
+    p, y = regression
+    close(losses.mse(p, y), F.mse_loss(p, y))
+    close(losses.mae(p, y), F.l1_loss(p, y))
+    for delta in (0.5, 1.0, 3.0):
+        close(losses.huber(p, y, delta=delta), F.huber_loss(p, y, delta=delta))
+
+
+def test_regression_gradients_match_torch(regression):
+    p, y = regression
+    for ours, theirs in [(losses.mse, F.mse_loss), (losses.mae, F.l1_loss), (losses.huber, F.huber_loss)]:
+        a = p.clone().requires_grad_()
+        b = p.clone().requires_grad_()
+        ours(a, y).backward()
+        theirs(b, y).backward()
+        close(a.grad, b.grad)
+
+
+def test_cross_entropy_family_matches_torch(classification):
+    logits, labels = classification
+    close(losses.cross_entropy(logits, labels), F.cross_entropy(logits, labels))
+    close(losses.log_softmax(logits), F.log_softmax(logits, dim=1))
+    weights = torch.tensor([0.2, 1.0, 3.0, 0.5, 2.0])
+    close(losses.weighted_cross_entropy(logits, labels, weights), F.cross_entropy(logits, labels, weight=weights))
+    for s in (0.0, 0.1, 0.3):
+        close(
+            losses.label_smoothed_cross_entropy(logits, labels, s),
+            F.cross_entropy(logits, labels, label_smoothing=s),
+        )
+
+
+def test_cross_entropy_gradient_matches_torch(classification):
+    logits, labels = classification
+    a = logits.clone().requires_grad_()
+    b = logits.clone().requires_grad_()
+    losses.cross_entropy(a, labels).backward()
+    F.cross_entropy(b, labels).backward()
+    close(a.grad, b.grad)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    logits = torch.tensor([[1000.0, 0.0, -1000.0], [-1000.0, 0.0, 1000.0]])
+    labels = torch.tensor([2, 2])
+    close(losses.cross_entropy(logits, labels), F.cross_entropy(logits, labels))
+    assert torch.isfinite(losses.cross_entropy(logits, labels))
+
+
+def test_focal_loss(classification):
+    logits, labels = classification
+    # gamma = 0 is cross-entropy (weighted or not)
+    close(losses.focal_loss(logits, labels, gamma=0.0), F.cross_entropy(logits, labels))
+    weights = torch.tensor([0.2, 1.0, 3.0, 0.5, 2.0])
+    close(
+        losses.focal_loss(logits, labels, gamma=0.0, class_weights=weights),
+        F.cross_entropy(logits, labels, weight=weights),
+    )
+    # the definition, built from torch's per-sample cross-entropy
+    ce = F.cross_entropy(logits, labels, reduction="none")
+    expected = ((1 - torch.exp(-ce)) ** 2 * ce).mean()
+    close(losses.focal_loss(logits, labels, gamma=2.0), expected)
+    # down-weights every example, so it is never above cross-entropy
+    assert losses.focal_loss(logits, labels, gamma=2.0) <= F.cross_entropy(logits, labels)
+
+
+def test_multiclass_hinge_matches_torch(classification):
+    logits, labels = classification
+    for margin in (1.0, 2.5):
+        close(losses.multiclass_hinge(logits, labels, margin), F.multi_margin_loss(logits, labels, margin=margin))
+
+
+def test_mse_on_probabilities_matches_torch(classification):
+    logits, labels = classification
+    expected = C * F.mse_loss(F.softmax(logits, dim=1), F.one_hot(labels, C).float())
+    close(losses.mse_on_probabilities(logits, labels), expected)
+
+
+def test_binary_losses_match_torch(binary):
+    scores, targets = binary
+    close(losses.binary_cross_entropy(scores, targets), F.binary_cross_entropy_with_logits(scores, targets))
+    close(losses.binary_cross_entropy(scores, targets.long()), F.binary_cross_entropy_with_logits(scores, targets))
+    two_columns = torch.stack([torch.zeros_like(scores), scores], dim=1)
+    close(losses.hinge(scores, targets), 2 * F.multi_margin_loss(two_columns, targets.long()))
+
+
+def test_binary_cross_entropy_is_stable_for_huge_logits():
+    scores = torch.tensor([200.0, -200.0, 200.0])
+    targets = torch.tensor([0.0, 1.0, 1.0])
+    value = losses.binary_cross_entropy(scores, targets)
+    assert torch.isfinite(value)
+    close(value, F.binary_cross_entropy_with_logits(scores, targets))
+
+
+def test_losses_work_as_fit_loss_fn():
+    from helpers.train import fit
+
+    X = torch.randn(64, 3)
+    y = (X[:, 0] > 0).long()
+    model = torch.nn.Linear(3, 2)
+    history = fit(model, (X, y), loss_fn=losses.focal_loss, epochs=2, device="cpu", progress=False)
+    assert len(history) == 2 and np.isfinite(history.train_loss).all()
+
+
+# --------------------------------------------------------------------------
+# Class weights, calibration, data
+# --------------------------------------------------------------------------
+
+
+def test_balanced_class_weights_match_sklearn():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = np.array([0] * 90 + [1] * 8 + [2] * 2)
+    expected = compute_class_weight("balanced", classes=np.arange(3), y=y)
+    close(losses.balanced_class_weights(y), torch.tensor(expected, dtype=torch.float32))
+    # each class carries the same total weight
+    w = losses.balanced_class_weights(torch.as_tensor(y))
+    totals = torch.bincount(torch.as_tensor(y), weights=w[torch.as_tensor(y)])
+    close(totals, torch.full((3,), 100 / 3, dtype=totals.dtype))
+    assert losses.balanced_class_weights(y, n_classes=4)[3] == 0
+
+
+def test_expected_calibration_error():
+    # always 100% sure and always right: perfectly calibrated
+    p = torch.eye(3)[[0, 1, 2, 0]]
+    assert losses.expected_calibration_error(p, torch.tensor([0, 1, 2, 0])) == pytest.approx(0.0)
+    # 100% sure and right half the time: a gap of 0.5
+    assert losses.expected_calibration_error(p, torch.tensor([0, 1, 0, 1])) == pytest.approx(0.5)
+
+
+def test_make_outlier_regression_is_reproducible():
+    x, y, out = losses.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
+    x2, y2, out2 = losses.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
+    assert x.shape == y.shape == out.shape == (100,) and x.dtype == np.float32
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_array_equal(out, out2)
+    assert out.sum() == 10
+    assert x[out].min() > np.median(x)  # outliers sit on the right
+    assert np.all(y[out] < 1.5 * x[out] + 0.5 - 2)  # and well below the line
+
+
+def test_make_imbalanced():
+    X = np.arange(200).reshape(100, 2)
+    y = np.array([0, 1] * 50)
+    X_small, y_small = losses.make_imbalanced(X, y, minority_class=1, keep_fraction=0.1, seed=0)
+    assert (y_small == 1).sum() == 5 and (y_small == 0).sum() == 50
+    assert len(X_small) == len(y_small) == 55
+    again = losses.make_imbalanced(X, y, minority_class=1, keep_fraction=0.1, seed=0)
+    np.testing.assert_array_equal(X_small, again[0])
+
+
+# --------------------------------------------------------------------------
+# Bad input: clear errors
+# --------------------------------------------------------------------------
+
+
+def test_shape_mismatch_is_a_value_error():
+    with pytest.raises(ValueError, match="same shape"):
+        losses.mse(torch.zeros(4, 1), torch.zeros(4))
+    with pytest.raises(ValueError, match="labels must have shape"):
+        losses.cross_entropy(torch.zeros(4, 3), torch.zeros(5, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"\(n_samples, n_classes\)"):
+        losses.cross_entropy(torch.zeros(4), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="one logit per sample"):
+        losses.binary_cross_entropy(torch.zeros(4, 2), torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="one per class"):
+        losses.weighted_cross_entropy(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long), torch.ones(2))
+
+
+def test_wrong_dtype_is_a_type_error():
+    with pytest.raises(TypeError, match="integer tensor of class indices"):
+        losses.cross_entropy(torch.zeros(4, 3), torch.zeros(4))
+    with pytest.raises(TypeError, match="float tensors"):
+        losses.huber(torch.zeros(4, dtype=torch.long), torch.zeros(4))
+    with pytest.raises(TypeError, match="logits must be a float"):
+        losses.focal_loss(torch.zeros(4, 3, dtype=torch.long), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        losses.mae(np.zeros(4), torch.zeros(4))
+    with pytest.raises(TypeError, match="integers"):
+        losses.balanced_class_weights(np.array([0.0, 1.0]))
+
+
+def test_labels_out_of_range_is_a_value_error():
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        losses.cross_entropy(torch.zeros(2, 3), torch.tensor([0, 3]))
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        losses.label_smoothed_cross_entropy(torch.zeros(2, 3), torch.tensor([-1, 0]))
+    with pytest.raises(ValueError, match="0 or 1"):
+        losses.binary_cross_entropy(torch.zeros(2), torch.tensor([0.0, 2.0]))
+    with pytest.raises(ValueError, match="0 or 1"):
+        losses.hinge(torch.zeros(2), torch.tensor([-1.0, 1.0]))
+
+
+def test_nan_is_a_value_error():
+    with pytest.raises(ValueError, match="NaN"):
+        losses.mse(torch.tensor([1.0, float("nan")]), torch.zeros(2))
+    with pytest.raises(ValueError, match="NaN"):
+        losses.huber(torch.zeros(2), torch.tensor([float("nan"), 0.0]))
+    with pytest.raises(ValueError, match="NaN"):
+        losses.cross_entropy(torch.tensor([[float("nan"), 0.0]]), torch.tensor([0]))
+    with pytest.raises(ValueError, match="NaN"):
+        losses.binary_cross_entropy(torch.tensor([float("inf")]), torch.tensor([1.0]))
+    # the checks can be skipped, e.g. inside a long training run
+    assert torch.isnan(losses.mse(torch.tensor([float("nan")]), torch.zeros(1), check=False))
+
+
+def test_bad_hyperparameters():
+    logits, labels = torch.zeros(2, 3), torch.tensor([0, 1])
+    with pytest.raises(ValueError, match="delta"):
+        losses.huber(torch.zeros(2), torch.zeros(2), delta=0)
+    with pytest.raises(ValueError, match="smoothing"):
+        losses.label_smoothed_cross_entropy(logits, labels, smoothing=1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        losses.focal_loss(logits, labels, gamma=-1)
+    with pytest.raises(ValueError, match="empty"):
+        losses.mse(torch.zeros(0), torch.zeros(0))
+    with pytest.raises(ValueError, match="probabilities"):
+        losses.expected_calibration_error(torch.ones(2, 3), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="outlier_fraction"):
+        losses.make_outlier_regression(outlier_fraction=0.7)
+    with pytest.raises(ValueError, match="does not occur"):
+        losses.make_imbalanced(np.zeros((4, 1)), np.zeros(4, dtype=int), minority_class=1)

@@ -162,7 +162,7 @@ def to_tensors(X, y, device: torch.device | str = "cpu", task: str = "classifica
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
     if isinstance(X, (pd.DataFrame, pd.Series)):
-        X = X.to_numpy()
+        X = X.to_numpy(copy=True)
     if isinstance(y, (pd.DataFrame, pd.Series)):
         y = y.to_numpy()
     X = np.asarray(X) if not isinstance(X, torch.Tensor) else X

@@ -1,0 +1,56 @@
+"""Reading chapter notebooks in tests: their cells, parameters and exercises."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from helpers.student import BEGIN, END, is_solution_cell
+
+SMOKE_PARAMETERS = {"SEED": 1, "BUDGET": 0.5}
+
+
+def read_cells(path: Path) -> list[tuple[str, str]]:
+    """(cell type, stripped source) of every cell of a .py or .ipynb notebook."""
+    notebook = jupytext.read(path)
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def solution_cells(path: Path) -> list[nbformat.NotebookNode]:
+    """The cells tagged ``solution``, in order."""
+    return [cell for cell in jupytext.read(path).cells if is_solution_cell(cell)]
+
+
+def code_between_markers(source: str) -> str:
+    """The dedented code between BEGIN SOLUTION and END SOLUTION."""
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(BEGIN))
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith(END))
+    return textwrap.dedent("\n".join(lines[start + 1 : end])).strip()
+
+
+def import_statements(path: Path) -> str:
+    """Every top-level import of the notebook's code cells, as code."""
+    statements = []
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # cells with magics
+            continue
+        statements += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(statements)
+
+
+def solution_namespace(path: Path) -> dict:
+    """Run the notebook's imports and its solution cells; return the names they define."""
+    namespace: dict = {}
+    exec(import_statements(path), namespace)
+    for cell in solution_cells(path):
+        exec(cell.source, namespace)
+    return namespace

@@ -1,0 +1,67 @@
+"""helpers.exercises: check / hint / solution behave as the learner expects."""
+
+import pytest
+
+from helpers.exercises import Exercise, Incorrect, call_answer, expect_close
+
+
+def _square_checker(answer):
+    value = call_answer(answer, 3)
+    expect_close(value, 9, what="square(3)")
+
+
+square = Exercise("Exercise 0 (square)", "square", _square_checker, hints=["Multiply.", "x * x"], solution="return x * x")
+
+
+def test_correct_incorrect_and_not_attempted():
+    assert square.evaluate(lambda x: x * x).correct
+    assert square.evaluate(lambda x: x + x).status == "incorrect"
+    assert square.evaluate(None).status == "not attempted"
+    assert square.evaluate(lambda x: None).status == "not attempted"
+
+
+def test_incorrect_message_does_not_reveal_the_answer():
+    message = square.evaluate(lambda x: x + x).message
+    assert "9" not in message
+
+
+def test_a_function_that_raises_gets_feedback_naming_the_error():
+    def broken(x):
+        return x / 0
+
+    result = square.evaluate(broken)
+    assert result.status == "incorrect" and "ZeroDivisionError" in result.message
+
+
+def test_check_without_argument_looks_up_the_answer_in_the_callers_globals(capsys):
+    globals().pop("square_answer_missing", None)
+    exercise = Exercise("E", "square_answer_missing", _square_checker, hints=["h"], solution="")
+    assert exercise.check().status == "not attempted"
+    assert "not attempted" in capsys.readouterr().out.lower()
+
+
+def test_grading_mode_turns_a_wrong_answer_into_a_failed_assertion(monkeypatch):
+    monkeypatch.setenv("HELPERS_GRADING", "1")
+    with pytest.raises(AssertionError):
+        square.check(lambda x: x + x, verbose=False)
+    assert square.check(lambda x: x * x, verbose=False).correct
+
+
+def test_hints_and_solution(capsys):
+    assert square.hint() == "Exercise 0 (square), hint 1/2: Multiply."
+    assert "x * x" in square.hint(2)
+    with pytest.raises(ValueError, match="hints 1 to 2"):
+        square.hint(3)
+    assert square.solution() == "return x * x"
+
+
+def test_an_exercise_needs_hints():
+    with pytest.raises(ValueError):
+        Exercise("E", "x", _square_checker, hints=[], solution="")
+
+
+def test_checkers_can_raise_incorrect_with_their_own_message():
+    def checker(answer):
+        raise Incorrect("use a loop")
+
+    assert Exercise("E", "x", checker, ["h"], "").evaluate(1).message == "use a loop"

@@ -1,0 +1,49 @@
+"""Every chapter's checks accept its reference solution, and the solution shown is the one in the notebook.
+
+Each chapter's own tests/test_exercises_chNN.py shows that its checks reject plausible wrong answers.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from conftest import chapter_sources
+from helpers.exercises import Exercise
+from notebook_support import code_between_markers, solution_cells, solution_namespace
+
+CHAPTERS = chapter_sources()
+IDS = [p.stem for p in CHAPTERS]
+
+
+def exercises_of(source) -> list[Exercise]:
+    module = importlib.import_module(f"helpers.exercises.ch{source.stem}")
+    names = sorted((n for n in dir(module) if n[:1] == "q" and n[1:].isdigit()), key=lambda n: int(n[1:]))
+    return [getattr(module, name) for name in names]
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=IDS)
+def test_checks_accept_the_reference_solutions(source):
+    namespace = solution_namespace(source)
+    for exercise in exercises_of(source):
+        result = exercise.evaluate(namespace.get(exercise.answer_name, None))
+        assert result.correct, f"{exercise.name} rejects the notebook's own solution: {result}"
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=IDS)
+def test_solution_shown_to_learners_is_the_notebooks(source):
+    exercises = exercises_of(source)
+    cells = solution_cells(source)
+    assert len(exercises) == len(cells), "one Exercise per solution cell"
+    for exercise, cell in zip(exercises, cells):
+        assert exercise.answer_name in cell.source, f"{exercise.name}: the solution cell never defines {exercise.answer_name}"
+        assert exercise.solution_code == code_between_markers(cell.source), f"{exercise.name}: solution text drifted"
+        assert len(exercise.hints) >= 2, f"{exercise.name} needs at least two hints"
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=IDS)
+def test_checks_report_not_attempted_for_empty_answers(source):
+    for exercise in exercises_of(source):
+        for empty in (None, ...):
+            assert exercise.evaluate(empty).status == "not attempted"

@@ -12,9 +12,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NB ?= $(wildcard notebooks/[0-9][0-9]_*.py)
 
-# No progress bars in executed notebooks; figures without a display.
+# No progress bars in executed notebooks.
 export HELPERS_PROGRESS := 0
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: install site test student notebooks bench budget clean
@@ -41,7 +40,7 @@ student: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/jupytext --sync $(NB)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 $(NB:.py=.ipynb)
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False $(NB:.py=.ipynb)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-# Before any notebook or helper runs: no progress bars, no display for figures.
+# Before any notebook or helper runs: no progress bars.
 os.environ.setdefault("HELPERS_PROGRESS", "0")
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -110,3 +110,18 @@ def test_every_chapter_is_in_the_table_of_contents():
         assert f"notebooks/{source.stem}" in listed, f"{source.stem} is missing from _toc.yml"
     for entry in listed:
         assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), f"_toc.yml lists missing {entry}"
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=IDS)
+def test_every_figure_is_in_the_outputs_and_has_alt_text(source):
+    notebook = json.loads(source.with_suffix(".ipynb").read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        has_image = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+        first_line = "".join(cell["source"]).splitlines()[0] if cell["source"] else ""
+        if has_image:
+            assert len(alt) > 20, f"a figure needs alt text (mystnb image alt metadata): {first_line}"
+        elif alt:
+            assert has_image, f"a cell with alt text drew no figure (was MPLBACKEND=Agg set?): {first_line}"

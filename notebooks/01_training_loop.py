@@ -498,7 +498,7 @@ assert n_wrong > 0 or len(y_test_digits) < 50, "a model this small is not expect
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def my_mse(predictions, targets):
     ### BEGIN SOLUTION
     return ((predictions - targets) ** 2).mean()
@@ -509,7 +509,7 @@ def my_mse(predictions, targets):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q1.check()
 
 # %% [markdown]
@@ -525,7 +525,7 @@ ex.q1.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def my_cross_entropy(logits, labels):
     ### BEGIN SOLUTION
     true_class_logit = logits[torch.arange(len(labels)), labels]
@@ -537,7 +537,7 @@ def my_cross_entropy(logits, labels):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
@@ -552,7 +552,7 @@ ex.q2.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def my_accuracy(logits, labels):
     ### BEGIN SOLUTION
     return (logits.argmax(dim=1) == labels).float().mean().item()
@@ -563,7 +563,7 @@ def my_accuracy(logits, labels):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q3.check()
 
 # %% [markdown]
@@ -579,7 +579,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 ### BEGIN SOLUTION
 chosen_learning_rate = 0.2
 ### END SOLUTION
@@ -588,7 +588,7 @@ chosen_learning_rate = 0.2
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q4.check()
 
 # %% [markdown]

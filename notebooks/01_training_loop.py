@@ -487,21 +487,22 @@ assert n_wrong > 0 or len(y_test_digits) < 50, "a model this small is not expect
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.
 #
-# ```{exercise} Mean squared error
+# ```{exercise} Mean absolute error
 # :label: ch01-ex1
-# Write `my_mse(predictions, targets)`, which takes two tensors of the same
-# shape and returns the mean squared error as a scalar tensor, without using
-# `F.mse_loss`.
+# The mean absolute error $\frac{1}{n}\sum_i |\hat y_i - y_i|$ is another
+# regression loss. Write `my_mae(predictions, targets)`, which takes two
+# tensors of the same shape and returns it as a scalar tensor, without using
+# `F.l1_loss`.
 # ```
 #
 # ```{solution-start} ch01-ex1
 # :class: dropdown
 # ```
 
-# %% nbgrader={"grade": false, "grade_id": "ch01-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
-def my_mse(predictions, targets):
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+def my_mae(predictions, targets):
     ### BEGIN SOLUTION
-    return ((predictions - targets) ** 2).mean()
+    return (predictions - targets).abs().mean()
     ### END SOLUTION
 
 
@@ -509,27 +510,28 @@ def my_mse(predictions, targets):
 # ```{solution-end}
 # ```
 
-# %% nbgrader={"grade": true, "grade_id": "ch01-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 ex.q1.check()
 
 # %% [markdown]
-# ```{exercise} Cross-entropy that does not overflow
+# ```{exercise} A softmax that does not overflow
 # :label: ch01-ex2
-# Write `my_cross_entropy(logits, labels)` for logits of shape (n, classes)
-# and integer labels of shape (n,), returning the mean cross-entropy as a
-# scalar tensor, without `F.cross_entropy`. It must stay finite for logits as
-# large as 1000.
+# Write `my_softmax(logits)` for logits of shape (n, classes): it returns a
+# tensor of the same shape whose rows are the probabilities
+# $p_k = e^{z_k} / \sum_j e^{z_j}$, without `torch.softmax`. It must stay
+# finite for logits as large as 1000.
 # ```
 #
 # ```{solution-start} ch01-ex2
 # :class: dropdown
 # ```
 
-# %% nbgrader={"grade": false, "grade_id": "ch01-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
-def my_cross_entropy(logits, labels):
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+def my_softmax(logits):
     ### BEGIN SOLUTION
-    true_class_logit = logits[torch.arange(len(labels)), labels]
-    return (torch.logsumexp(logits, dim=1) - true_class_logit).mean()
+    shifted = logits - logits.max(dim=1, keepdim=True).values  # same probabilities, no overflow
+    exponentials = shifted.exp()
+    return exponentials / exponentials.sum(dim=1, keepdim=True)
     ### END SOLUTION
 
 
@@ -537,25 +539,37 @@ def my_cross_entropy(logits, labels):
 # ```{solution-end}
 # ```
 
-# %% nbgrader={"grade": true, "grade_id": "ch01-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 ex.q2.check()
 
 # %% [markdown]
-# ```{exercise} Accuracy
+# ```{exercise} Write the training loop
 # :label: ch01-ex3
-# Write `my_accuracy(logits, labels)`: the fraction (a Python float between 0
-# and 1) of rows of `logits` (n, classes) whose largest score is at the
-# position of the label.
+# Write `train_line(x, y, learning_rate, steps)`: starting from $w = 0$,
+# $b = 0$, run `steps` steps of full-batch gradient descent on the MSE of the
+# line $\hat y = w x + b$ for inputs `x` and targets `y` (tensors of shape
+# (n, 1)), using autograd for the gradients, and return the final `(w, b)` as
+# two Python floats.
 # ```
 #
 # ```{solution-start} ch01-ex3
 # :class: dropdown
 # ```
 
-# %% nbgrader={"grade": false, "grade_id": "ch01-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
-def my_accuracy(logits, labels):
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+def train_line(x, y, learning_rate, steps):
     ### BEGIN SOLUTION
-    return (logits.argmax(dim=1) == labels).float().mean().item()
+    weight = torch.zeros(1, requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    for _ in range(steps):
+        loss = ((weight * x + bias - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            weight -= learning_rate * weight.grad
+            bias -= learning_rate * bias.grad
+        weight.grad = None
+        bias.grad = None
+    return weight.item(), bias.item()
     ### END SOLUTION
 
 
@@ -563,7 +577,7 @@ def my_accuracy(logits, labels):
 # ```{solution-end}
 # ```
 
-# %% nbgrader={"grade": true, "grade_id": "ch01-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 ex.q3.check()
 
 # %% [markdown]
@@ -579,7 +593,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% nbgrader={"grade": false, "grade_id": "ch01-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
 ### BEGIN SOLUTION
 chosen_learning_rate = 0.2
 ### END SOLUTION
@@ -588,7 +602,7 @@ chosen_learning_rate = 0.2
 # ```{solution-end}
 # ```
 
-# %% nbgrader={"grade": true, "grade_id": "ch01-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 ex.q4.check()
 
 # %% [markdown]

@@ -16,73 +16,83 @@ def _random_pair(seed: int, shape=(7, 3)):
     return torch.randn(*shape, generator=g), torch.randn(*shape, generator=g)
 
 
-def _check_mse(my_mse) -> None:
-    expect_callable(my_mse, "a function my_mse(predictions, targets)")
+def _check_mae(my_mae) -> None:
+    expect_callable(my_mae, "a function my_mae(predictions, targets)")
     predictions, targets = _random_pair(1)
-    result = call_answer(my_mse, predictions, targets)
+    result = call_answer(my_mae, predictions, targets)
     if not isinstance(result, torch.Tensor) or result.ndim != 0:
-        raise Incorrect("my_mse should return a scalar tensor (a tensor with no dimensions), e.g. via .mean()")
-    if torch.allclose(result, ((predictions - targets) ** 2).sum()):
-        raise Incorrect("you returned the sum of squared errors; the *mean* squared error divides by their number")
-    expect_close(result, F.mse_loss(predictions, targets), what="my_mse(predictions, targets)")
-    zero = call_answer(my_mse, targets, targets)
-    expect_close(zero, 0.0, what="the MSE of perfect predictions")
+        raise Incorrect("my_mae should return a scalar tensor (a tensor with no dimensions), e.g. via .mean()")
+    if torch.allclose(result, (predictions - targets).abs().sum()):
+        raise Incorrect("you returned the sum of absolute errors; the *mean* absolute error divides by their number")
+    if torch.allclose(result, ((predictions - targets) ** 2).mean()):
+        raise Incorrect("that is the mean *squared* error; take absolute values instead of squares")
+    expect_close(result, F.l1_loss(predictions, targets), what="my_mae(predictions, targets)")
+    expect_close(call_answer(my_mae, targets, targets), 0.0, what="the MAE of perfect predictions")
 
 
-def _classification_batch(seed: int, n: int = 6, classes: int = 4, scale: float = 1.0):
+def _logits(seed: int, n: int = 6, classes: int = 4, scale: float = 1.0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    logits = torch.randn(n, classes, generator=g) * scale
-    labels = torch.randint(0, classes, (n,), generator=g)
-    return logits, labels
+    return torch.randn(n, classes, generator=g) * scale
 
 
-def _check_cross_entropy(my_cross_entropy) -> None:
-    expect_callable(my_cross_entropy, "a function my_cross_entropy(logits, labels)")
-    logits, labels = _classification_batch(2)
-    result = call_answer(my_cross_entropy, logits, labels)
-    if not isinstance(result, torch.Tensor) or result.ndim != 0:
-        raise Incorrect("my_cross_entropy should return a scalar tensor: the mean over the batch")
-    expect_close(result, F.cross_entropy(logits, labels), what="my_cross_entropy(logits, labels)")
-    big_logits, big_labels = _classification_batch(3, scale=1000.0)
-    big = call_answer(my_cross_entropy, big_logits, big_labels)
+def _check_softmax(my_softmax) -> None:
+    expect_callable(my_softmax, "a function my_softmax(logits)")
+    logits = _logits(2)
+    result = call_answer(my_softmax, logits)
+    if not isinstance(result, torch.Tensor):
+        raise Incorrect(f"my_softmax should return a tensor, got {type(result).__name__}")
+    if result.shape != logits.shape:
+        raise Incorrect(f"for logits of shape {tuple(logits.shape)} return probabilities of the same shape, "
+                        f"got {tuple(result.shape)}")
+    if torch.allclose(result.sum(dim=0), torch.ones(logits.shape[1])) and not torch.allclose(
+        result.sum(dim=1), torch.ones(len(logits))
+    ):
+        raise Incorrect("your columns sum to 1; each *row* (one sample) should: normalise along dim=1")
+    expect_close(result, torch.softmax(logits, dim=1), what="my_softmax(logits)")
+    big = call_answer(my_softmax, _logits(3, scale=1000.0))
     if not torch.isfinite(torch.as_tensor(big)).all():
-        raise Incorrect("with logits around 1000 your loss is not finite: exp(1000) overflows; try torch.logsumexp")
-    expect_close(big, F.cross_entropy(big_logits, big_labels), rtol=1e-4, what="the loss for very large logits")
+        raise Incorrect("with logits around 1000 you get NaN: exp(1000) overflows. Subtracting the same number "
+                        "from every logit of a row does not change its probabilities")
+    expect_close(big, torch.softmax(_logits(3, scale=1000.0), dim=1), what="the probabilities for huge logits")
 
 
-def _check_accuracy(my_accuracy) -> None:
-    expect_callable(my_accuracy, "a function my_accuracy(logits, labels)")
-    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0], [4.0, 0.0, 1.0]])
-    labels = torch.tensor([0, 2, 2, 1])
-    result = call_answer(my_accuracy, logits, labels)
-    if isinstance(result, torch.Tensor):
-        raise Incorrect("return a plain Python float (use .item()), not a tensor")
-    value = expect_number(result, "a fraction between 0 and 1")
-    if value == 2:
-        raise Incorrect("you returned the number of correct predictions; divide by the number of samples")
-    if not 0 <= value <= 1:
-        raise Incorrect(f"an accuracy lies between 0 and 1, got {value}")
-    expect_close(value, 0.5, what="my_accuracy on a batch with 2 of 4 right")
-    logits, labels = _classification_batch(4, n=50, classes=5)
-    expect_close(
-        call_answer(my_accuracy, logits, labels),
-        (logits.argmax(1) == labels).float().mean().item(),
-        what="my_accuracy on a random batch",
-    )
+def _noisy_line(seed: int = 0, n: int = 150):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, generator=g) * 4 - 2
+    y = 3 * x - 1 + 0.5 * torch.randn(n, 1, generator=g)
+    return x, y
+
+
+def _reference_line(x, y, learning_rate: float, steps: int) -> tuple[float, float]:
+    w, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    for _ in range(steps):
+        grad_w, grad_b = torch.autograd.grad(((w * x + b - y) ** 2).mean(), (w, b))
+        with torch.no_grad():
+            w -= learning_rate * grad_w
+            b -= learning_rate * grad_b
+    return w.item(), b.item()
+
+
+def _check_train_line(train_line) -> None:
+    expect_callable(train_line, "a function train_line(x, y, learning_rate, steps)")
+    x, y = _noisy_line(seed=5)
+    for learning_rate, steps in ((0.1, 3), (0.05, 40)):
+        result = call_answer(train_line, x.clone(), y.clone(), learning_rate, steps)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise Incorrect(f"return a pair (w, b), got {type(result).__name__}")
+        w, b = (expect_number(v, "w and b as Python floats") for v in result)
+        expected = _reference_line(x, y, learning_rate, steps)
+        if not (abs(w - expected[0]) < 1e-3 and abs(b - expected[1]) < 1e-3):
+            raise Incorrect(
+                f"after {steps} steps with learning rate {learning_rate} your (w, b) differ from plain gradient "
+                "descent started at 0. Did you reset the gradients after each step, and step against them?"
+            )
 
 
 def line_training_loss(learning_rate: float, steps: int = 30, seed: int = 0) -> tuple[float, float]:
     """(MSE after ``steps`` steps of gradient descent on a noisy line, best MSE any line reaches)."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.rand(150, 1, generator=g) * 4 - 2
-    y = 3 * x - 1 + 0.5 * torch.randn(150, 1, generator=g)
-    w, b = torch.tensor([-0.5], requires_grad=True), torch.zeros(1, requires_grad=True)
-    for _ in range(steps):
-        loss = ((w * x + b - y) ** 2).mean()
-        grad_w, grad_b = torch.autograd.grad(loss, (w, b))
-        with torch.no_grad():
-            w -= learning_rate * grad_w
-            b -= learning_rate * grad_b
+    x, y = _noisy_line(seed)
+    w, b = _reference_line(x, y, learning_rate, steps)
     final = ((w * x + b - y) ** 2).mean().item()
     design = torch.cat([x, torch.ones_like(x)], dim=1)
     best_params = torch.linalg.lstsq(design, y).solution
@@ -105,43 +115,57 @@ def _check_learning_rate(chosen_learning_rate) -> None:
 
 
 q1 = Exercise(
-    "Exercise 1 (mean squared error)",
-    answer_name="my_mse",
-    checker=_check_mse,
+    "Exercise 1 (mean absolute error)",
+    answer_name="my_mae",
+    checker=_check_mae,
     hints=[
-        "Subtract, square, then average: three tensor operations.",
-        "`(predictions - targets) ** 2` squares each error; `.mean()` averages them into a scalar tensor.",
+        "Subtract, take absolute values, then average: three tensor operations.",
+        "`(predictions - targets).abs()` gives each absolute error; `.mean()` averages them into a scalar tensor.",
     ],
-    solution="return ((predictions - targets) ** 2).mean()",
-    success="your MSE matches F.mse_loss.",
+    solution="return (predictions - targets).abs().mean()",
+    success="your MAE matches F.l1_loss.",
 )
 
 q2 = Exercise(
-    "Exercise 2 (cross-entropy)",
-    answer_name="my_cross_entropy",
-    checker=_check_cross_entropy,
+    "Exercise 2 (softmax)",
+    answer_name="my_softmax",
+    checker=_check_softmax,
     hints=[
-        "Cross-entropy per sample is log(sum_j exp(z_j)) minus the logit of the true class.",
-        "`torch.logsumexp(logits, dim=1)` computes log(sum exp) without overflow; pick the true-class "
-        "logits with `logits[torch.arange(len(labels)), labels]`.",
+        "Exponentiate every logit, then divide each row by its sum (`dim=1`, `keepdim=True`).",
+        "e^(z - c) / sum e^(z - c) equals e^z / sum e^z for any c: choose c as the row's largest logit, "
+        "so the biggest exponent is e^0 = 1.",
     ],
     solution="""
-    true_class_logit = logits[torch.arange(len(labels)), labels]
-    return (torch.logsumexp(logits, dim=1) - true_class_logit).mean()
+    shifted = logits - logits.max(dim=1, keepdim=True).values  # same probabilities, no overflow
+    exponentials = shifted.exp()
+    return exponentials / exponentials.sum(dim=1, keepdim=True)
     """,
-    success="your cross-entropy matches F.cross_entropy, even for huge logits.",
+    success="your softmax matches torch.softmax, even for huge logits.",
 )
 
 q3 = Exercise(
-    "Exercise 3 (accuracy)",
-    answer_name="my_accuracy",
-    checker=_check_accuracy,
+    "Exercise 3 (the training loop)",
+    answer_name="train_line",
+    checker=_check_train_line,
     hints=[
-        "The predicted class of a row is the position of its largest logit.",
-        "`logits.argmax(dim=1) == labels` gives True/False per row; turn it into a float mean and `.item()`.",
+        "Section 4 has the loop: predict, loss, backward, step, reset the gradients.",
+        "Create `torch.zeros(1, requires_grad=True)` for w and b; update them inside `torch.no_grad()`; "
+        "set `.grad = None` after each step, or the gradients of all steps add up.",
     ],
-    solution="return (logits.argmax(dim=1) == labels).float().mean().item()",
-    success="your accuracy is right.",
+    solution="""
+    weight = torch.zeros(1, requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    for _ in range(steps):
+        loss = ((weight * x + bias - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            weight -= learning_rate * weight.grad
+            bias -= learning_rate * bias.grad
+        weight.grad = None
+        bias.grad = None
+    return weight.item(), bias.item()
+    """,
+    success="your loop is gradient descent.",
 )
 
 q4 = Exercise(

@@ -264,3 +264,13 @@ def test_bad_hyperparameters():
         losses.make_outlier_regression(outlier_fraction=0.7)
     with pytest.raises(ValueError, match="does not occur"):
         losses.make_imbalanced(np.zeros((4, 1)), np.zeros(4, dtype=int), minority_class=1)
+
+
+def test_reliability_curve():
+    p = torch.tensor([[0.95, 0.05], [0.9, 0.1], [0.4, 0.6], [0.3, 0.7]])
+    curve = losses.reliability_curve(p, torch.tensor([0, 1, 1, 1]), n_bins=10)
+    assert list(curve.index) == [5, 6, 8, 9]  # confidences 0.6, 0.7, 0.9, 0.95
+    assert curve["count"].sum() == 4
+    assert curve.loc[8, "accuracy"] == 0.0 and curve.loc[9, "accuracy"] == 1.0
+    with pytest.raises(ValueError, match="n_bins"):
+        losses.reliability_curve(p, torch.tensor([0, 1, 1, 1]), n_bins=0)

@@ -1,0 +1,1044 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 2: Preparing the data
+#
+# Chapter 1 trained on data that arrived clean: every value present, every
+# feature a number on a sensible scale, the splits already made. Real data
+# does not arrive that way. Measurements are missing, some columns are
+# words, one feature is in grams and the next in millimetres, and the easiest
+# way to fool yourself is to let the data you will judge the model on shape
+# the model, a little, before it is judged. This chapter starts from a real,
+# messy field data set, the Palmer penguins {cite}`gorman2014ecological,horst2020palmerpenguins`,
+# and turns it into tensors a model can train on, measuring what each step
+# changes. It ends by testing a popular belief: that more data always makes
+# a better model.
+#
+# **After this chapter you will be able to**
+#
+# - inspect a data set: its types, its gaps, its classes;
+# - split it into stratified training, validation and test sets, and say what each is for;
+# - handle missing values by dropping or imputing, and add a missing indicator when the gaps carry information;
+# - encode categories one-hot or as ordinal codes, and recognise when each is wrong;
+# - standardise or min-max scale features, and explain why gradient descent and nearest neighbours need it;
+# - recognise data leakage, measure how much it inflates a score, and prevent it with a scikit-learn `Pipeline`;
+# - turn a prepared DataFrame into PyTorch tensors;
+# - judge when more data helps, and when cleaner or more diverse data matters more.
+
+# %% tags=["remove-cell"]
+# On Colab, install the course's helpers from the book's repository (same branch as this notebook).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q",
+         "git+https://github.com/ai-training-course/ai-training-course@main"],
+        check=True,
+    )
+
+# %% tags=["parameters"]
+SEED = 0  # change to check that the conclusions do not depend on luck
+BUDGET = 1.0  # 1.0 runs in about a minute on a 2-core CPU; try 4 or more on a GPU
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
+from torch import nn
+
+from helpers import glue, setup
+from helpers.data import PENGUIN_MEASUREMENTS, dataset_table, load, load_penguins_frame, to_tensors
+from helpers.exercises import ch02_data_preparation as ex
+from helpers.models import mlp
+from helpers.plots import use_style
+from helpers.preprocessing import add_label_noise, learning_curve, missing_report, selection_leakage
+from helpers.train import fit
+
+DEVICE = setup(SEED)
+use_style()
+REPEATS = max(3, round(8 * BUDGET))  # random splits averaged in the small experiments
+
+# %% [markdown]
+# ## 1. Look before you train
+#
+# The Palmer penguins data were collected from 2007 to 2009 by Dr Kristen
+# Gorman at Palmer Station, Antarctica {cite}`gorman2014ecological`, and
+# packaged for teaching by Horst, Hill and Gorman
+# {cite}`horst2020palmerpenguins`. The package ships two versions. The
+# **raw** one holds the field records as they were entered:
+
+# %%
+raw = load_penguins_frame(raw=True)
+print(f"{raw.shape[0]} rows, {raw.shape[1]} columns")
+raw.head(2).T
+
+# %% [markdown]
+# Before training anything, ask three questions of any table: what type is
+# each column, what is missing, and what are we predicting. `missing_report`
+# (from `helpers.preprocessing`) answers the second:
+
+# %% tags=["nbval-check-output"]
+raw_missing = missing_report(raw)
+print(raw_missing.round(3).to_string())
+
+# %%
+complete_raw_rows = len(raw.dropna())
+sex_missing = raw["Sex"].isna()
+glue("n_raw_rows", len(raw))
+glue("n_raw_columns", raw.shape[1])
+glue("n_complete_raw_rows", complete_raw_rows)
+glue("complete_raw_fraction", complete_raw_rows / len(raw), fmt=".0%")
+glue("n_sex_missing", int(sex_missing.sum()))
+glue("sex_missing_with_comment", raw.loc[sex_missing, "Comments"].notna().mean(), fmt=".0%")
+glue("n_individual_ids", raw["Individual ID"].nunique());
+
+# %% [markdown]
+# Of the {glue:text}`n_raw_rows` birds, only {glue:text}`n_complete_raw_rows`
+# ({glue:text}`complete_raw_fraction`) have a value in every one of the
+# {glue:text}`n_raw_columns` columns: the free-text `Comments` column is
+# empty for most rows, and the blood isotope ratios are missing for a few.
+# Dropping every incomplete row would throw away nine birds in ten to fix a
+# column we do not even need.
+#
+# The gaps are not random either. Of the {glue:text}`n_sex_missing` birds
+# whose sex is unknown, {glue:text}`sex_missing_with_comment` carry a
+# comment saying why: "No blood sample obtained for sexing", "Sexing primers
+# did not amplify". The *fact* that a value is missing is information about
+# how the bird was handled. Statisticians distinguish values missing
+# completely at random, at random given the other columns, and not at random
+# {cite}`rubin1976inference`; only in the first case is dropping incomplete
+# rows harmless.
+#
+# The **tidy** version keeps what a species classifier needs, with short
+# names: species, island, the four body measurements, sex and year.
+
+# %%
+penguins = load_penguins_frame()
+penguins.head()
+
+# %% tags=["nbval-check-output"]
+print(penguins.dtypes.to_string())
+print()
+print(penguins["species"].value_counts().to_string())
+
+# %%
+species_counts = penguins["species"].value_counts()
+glue("n_penguins", len(penguins))
+glue("n_adelie", int(species_counts["Adelie"]))
+glue("n_chinstrap", int(species_counts["Chinstrap"]))
+glue("n_gentoo", int(species_counts["Gentoo"]))
+glue("chinstrap_share", species_counts["Chinstrap"] / len(penguins), fmt=".1%");
+
+# %% [markdown]
+# Three things to note. Two columns, `island` and `sex`, are **words**, and
+# a model only multiplies numbers. The classes are **unbalanced**:
+# {glue:text}`n_adelie` Adelie, {glue:text}`n_gentoo` Gentoo, but only
+# {glue:text}`n_chinstrap` Chinstrap penguins ({glue:text}`chinstrap_share`).
+# And the measurements live on very different scales, from a bill depth of
+# about 17 mm to a body mass of about 4,000 g (section 5 shows why that
+# matters).
+#
+# ## 2. Split first: training, validation and test sets
+#
+# Everything we do to the data from here on (filling gaps, encoding,
+# scaling) *learns* something from it: a mean, a list of categories, a
+# standard deviation. So we split before we learn anything, and keep the
+# parts apart:
+#
+# - the **training set** fits the model's parameters (and the preprocessing's);
+# - the **validation set** compares models and settings, and tells us when to stop training;
+# - the **test set** is used once, at the end, to report how the chosen model does on data
+#   that influenced nothing.
+#
+# Once the test set has been used to choose between models, it is a
+# validation set in disguise, and the score it gives is optimistic.
+#
+# With few examples of a class, a purely random split can leave a split with
+# too few of them. A **stratified** split keeps the class proportions the same
+# in every part. We use 60% / 20% / 20%, as `helpers.data.load` does.
+
+# %%
+def split_penguins(frame, seed, val_size=0.2, test_size=0.2):
+    """Stratified train / validation / test DataFrames (fractions of the whole)."""
+    rest, test = train_test_split(frame, test_size=test_size, random_state=seed, stratify=frame["species"])
+    train, val = train_test_split(
+        rest, test_size=val_size / (1 - test_size), random_state=seed, stratify=rest["species"]
+    )
+    return train, val, test
+
+
+train, val, test = split_penguins(penguins, SEED)
+shares = pd.DataFrame(
+    {name: part["species"].value_counts(normalize=True) for name, part in [("train", train), ("validation", val), ("test", test)]}
+)
+shares.loc["rows"] = [len(train), len(val), len(test)]
+shares.round(3)
+
+# %% [markdown]
+# How much would an unstratified split wobble? We draw many random test sets
+# of the same size and look at the share of Chinstraps in each.
+
+# %%
+rng = np.random.default_rng(SEED)
+is_chinstrap = (penguins["species"] == "Chinstrap").to_numpy()
+n_test = len(test)
+random_shares = np.array([is_chinstrap[rng.permutation(len(penguins))[:n_test]].mean() for _ in range(2000)])
+stratified_share = (test["species"] == "Chinstrap").mean()
+glue("n_test_penguins", n_test)
+glue("random_share_low", np.quantile(random_shares, 0.025), fmt=".1%")
+glue("random_share_high", np.quantile(random_shares, 0.975), fmt=".1%")
+glue("stratified_share", stratified_share, fmt=".1%")
+assert abs(stratified_share - is_chinstrap.mean()) < 0.01, "a stratified split keeps the class share"
+assert np.quantile(random_shares, 0.975) - np.quantile(random_shares, 0.025) > 0.1, "random splits wobble"
+low, high = np.quantile(random_shares, [0.025, 0.975])
+print(f"Chinstrap share: whole data {is_chinstrap.mean():.3f} | stratified test set {stratified_share:.3f} | "
+      f"95% of random test sets between {low:.3f} and {high:.3f}")
+
+# %% [markdown]
+# In 95% of random test sets of {glue:text}`n_test_penguins` birds, the
+# share of Chinstraps lies anywhere between {glue:text}`random_share_low`
+# and {glue:text}`random_share_high`; the stratified test set has
+# {glue:text}`stratified_share`, the share in the whole data. On a small,
+# unbalanced data set the unstratified split adds noise to every score we
+# measure on it.
+#
+# ## 3. Missing values: drop, impute, or say that they are missing
+#
+# A model cannot multiply by "missing". There are three ways out:
+#
+# 1. **drop** the rows (or columns) with gaps: simple, but it wastes data,
+#    and if the gaps are not random it biases what is left. It also does
+#    not help at prediction time, when a new bird arrives with a gap;
+# 2. **impute**: replace each gap by a typical value of its column, learned
+#    on the training set, e.g. the mean $\bar x_j$ of feature $j$;
+# 3. impute **and add a missing indicator** $m_j = 1$ if $x_j$ was missing,
+#    else $0$, as an extra feature. The model can then learn what a gap
+#    means. With a flexible model and enough data, imputing and then
+#    learning predicts as well as anything can, and the indicator is what
+#    handles gaps that are not random {cite}`josse2019consistency`.
+#
+# The tidy penguins have few gaps, so we make a realistic one. Suppose the
+# field scale read only up to 4,750 g: heavier birds get no body mass. That
+# is a value *missing not at random*, and the heavy birds are mostly Gentoo.
+# We predict species from bill length and body mass, and compare the three
+# strategies over several random splits.
+
+# %%
+SCALE_LIMIT_G = 4750
+FEATURES = ["bill_length_mm", "body_mass_g"]
+measured = penguins.dropna(subset=PENGUIN_MEASUREMENTS)  # the 2 birds with no measurements at all
+censored = measured.copy()
+censored.loc[censored["body_mass_g"] > SCALE_LIMIT_G, "body_mass_g"] = np.nan
+gentoo_missing = censored.loc[censored["species"] == "Gentoo", "body_mass_g"].isna().mean()
+glue("censored_fraction", censored["body_mass_g"].isna().mean(), fmt=".0%")
+glue("gentoo_censored_fraction", gentoo_missing, fmt=".0%")
+
+
+def linear_classifier(*steps):
+    """Preprocessing steps, then standardisation and a logistic regression."""
+    return make_pipeline(*steps, StandardScaler(), LogisticRegression())
+
+
+rows = []
+for repeat in range(REPEATS):
+    tr, va, _ = split_penguins(censored, seed=100 * SEED + repeat)
+    complete = tr["body_mass_g"].notna()
+    full_tr, full_va = measured.loc[tr.index], measured.loc[va.index]
+    models = {
+        "drop incomplete rows": (linear_classifier(SimpleImputer()), tr[complete]),
+        "impute the mean": (linear_classifier(SimpleImputer()), tr),
+        "impute + missing indicator": (linear_classifier(SimpleImputer(add_indicator=True)), tr),
+    }
+    for name, (model, fit_on) in models.items():
+        model.fit(fit_on[FEATURES], fit_on["species"])
+        rows.append({"strategy": name, "accuracy": model.score(va[FEATURES], va["species"])})
+    reference = linear_classifier().fit(full_tr[FEATURES], full_tr["species"])
+    rows.append({"strategy": "no gaps at all (reference)", "accuracy": reference.score(full_va[FEATURES], full_va["species"])})
+
+missing_results = pd.DataFrame(rows).groupby("strategy", sort=False)["accuracy"].agg(["mean", "std"])
+missing_results.round(3)
+
+# %%
+acc_drop = missing_results.loc["drop incomplete rows", "mean"]
+acc_mean = missing_results.loc["impute the mean", "mean"]
+acc_indicator = missing_results.loc["impute + missing indicator", "mean"]
+acc_no_gaps = missing_results.loc["no gaps at all (reference)", "mean"]
+glue("acc_drop", acc_drop, fmt=".1%")
+glue("acc_mean_impute", acc_mean, fmt=".1%")
+glue("acc_indicator", acc_indicator, fmt=".1%")
+glue("acc_no_gaps", acc_no_gaps, fmt=".1%")
+glue("n_repeats", REPEATS)
+assert acc_indicator > acc_mean + 0.05, "the missing indicator should carry the information the gap holds"
+assert acc_indicator > acc_drop + 0.05, "dropping rows should do worse than imputing with an indicator"
+
+# %% [markdown]
+# The scale leaves {glue:text}`censored_fraction` of the body masses
+# missing, and {glue:text}`gentoo_censored_fraction` of the Gentoos'.
+# Averaged over {glue:text}`n_repeats` random splits, validation accuracy is:
+#
+# - {glue:text}`acc_drop` when we **drop** incomplete rows: the model learns
+#   from the few light Gentoos that were left, and still meets gaps when it
+#   predicts;
+# - {glue:text}`acc_mean_impute` when we **impute the mean**: a heavy Gentoo
+#   with its gap filled by an ordinary mass looks like a long-billed, light
+#   Chinstrap;
+# - {glue:text}`acc_indicator` when we impute **and add an indicator**: "the
+#   scale gave up" is itself a strong sign of a heavy bird, and the model
+#   learns it. This is close to the {glue:text}`acc_no_gaps` of a model that
+#   saw every mass.
+#
+# Drop or impute *columns* by the same logic: a feature missing for most
+# rows (like `Comments`) is usually better dropped, or replaced by its
+# indicator alone.
+#
+# ## 4. Categories: one-hot or ordinal codes
+#
+# A model needs numbers, so each category becomes one or more numbers. Two
+# encodings cover most cases:
+#
+# - **ordinal**: category $k$ becomes the number $k$ (Biscoe $\to 0$, Dream
+#   $\to 1$, Torgersen $\to 2$). Compact, but it invents an order and
+#   distances: Torgersen is "twice as far" from Biscoe as Dream is;
+# - **one-hot**: category $k$ of $K$ becomes the $k$-th unit vector
+#   $e_k \in \{0, 1\}^K$ (Dream $\to (0, 1, 0)$). No invented order; one
+#   column per category.
+#
+# Ordinal codes are wrong for a linear model when the categories have no
+# order: the model can only say "the larger the code, the more (or less)
+# likely". Here is a question with a non-monotone answer: *is this bird a
+# Chinstrap*, from its island alone? Chinstraps live only on Dream, which
+# sits in the middle of the alphabet.
+
+# %% tags=["nbval-check-output"]
+print(pd.crosstab(penguins["island"], penguins["species"]).to_string())
+
+# %%
+chinstrap = penguins["species"] == "Chinstrap"
+islands = penguins[["island"]]
+
+
+def island_rule_accuracy(encoder):
+    """Accuracy (on all birds) of a logistic regression on the encoded island."""
+    model = make_pipeline(encoder, LogisticRegression()).fit(islands, chinstrap)
+    return model.score(islands, chinstrap)
+
+
+acc_majority = max(chinstrap.mean(), 1 - chinstrap.mean())
+acc_ordinal = island_rule_accuracy(OrdinalEncoder())  # alphabetical: Biscoe, Dream, Torgersen
+acc_ordinal_renamed = island_rule_accuracy(OrdinalEncoder(categories=[["Dream", "Biscoe", "Torgersen"]]))
+acc_one_hot = island_rule_accuracy(OneHotEncoder())
+encodings = pd.Series(
+    {
+        "always say 'not Chinstrap'": acc_majority,
+        "ordinal codes, alphabetical order": acc_ordinal,
+        "ordinal codes, Dream listed first": acc_ordinal_renamed,
+        "one-hot": acc_one_hot,
+    },
+    name="accuracy",
+)
+glue("acc_majority", acc_majority, fmt=".1%")
+glue("acc_ordinal", acc_ordinal, fmt=".1%")
+glue("acc_ordinal_renamed", acc_ordinal_renamed, fmt=".1%")
+glue("acc_one_hot", acc_one_hot, fmt=".1%")
+assert acc_ordinal < acc_majority + 0.005, "alphabetical codes should leave the linear model no better than guessing"
+assert acc_one_hot > acc_ordinal + 0.02, "one-hot should let the model single out Dream"
+assert abs(acc_ordinal_renamed - acc_one_hot) < 0.005, "the ordinal result depends on the order of the names"
+encodings.round(3)
+
+# %% [markdown]
+# With alphabetical codes the linear model cannot single out the middle
+# code, so it does no better than always answering "not a Chinstrap"
+# ({glue:text}`acc_ordinal` against {glue:text}`acc_majority`). One-hot
+# reaches {glue:text}`acc_one_hot`, the best any rule based on the island
+# can do. Listing Dream first would have given the ordinal model
+# {glue:text}`acc_ordinal_renamed` too: its accuracy depended on the
+# *spelling* of island names, which is the sign of an encoding that is wrong.
+#
+# When is each right?
+#
+# - **Ordinal** codes fit categories with a real order (egg stage, clothing
+#   size S < M < L, a 1-to-5 rating), and decision trees, which split on
+#   thresholds and can isolate any code with two splits.
+# - **One-hot** fits categories with no order and few levels. It is wrong for
+#   identifiers and other columns with many levels: the raw data's
+#   `Individual ID` has {glue:text}`n_individual_ids` distinct values, which
+#   would become as many columns, nearly one per bird, that let a model
+#   memorise individuals and tell it nothing about new ones. It also needs a
+#   rule for a category first seen at prediction time: scikit-learn's
+#   `OneHotEncoder(handle_unknown="ignore")` encodes it as all zeros.
+#
+# ## 5. Scaling: standardisation and min-max
+#
+# Two common ways to put features on a common scale, with statistics taken
+# from the **training** set:
+#
+# $$
+# \text{standardise: } z_j = \frac{x_j - \mu_j}{\sigma_j}, \qquad
+# \text{min-max: } z_j = \frac{x_j - \min_j}{\max_j - \min_j} \in [0, 1].
+# $$
+#
+# Standardisation gives each feature mean 0 and standard deviation 1;
+# min-max squeezes it into $[0, 1]$ but lets one outlier squash everyone
+# else. Here is how far apart the penguins' features are:
+
+# %% tags=["nbval-check-output"]
+print(measured[PENGUIN_MEASUREMENTS].agg(["mean", "std", "min", "max"]).T.round(1).to_string())
+
+# %% [markdown]
+# ### Distances: nearest neighbours
+#
+# A $k$-nearest-neighbours classifier labels a bird like the $k$ birds
+# closest to it in Euclidean distance
+# $\lVert x - x' \rVert = \sqrt{\sum_j (x_j - x'_j)^2}$. A difference of
+# 100 g in body mass counts 100 times more than a difference of 1 mm in
+# bill length, so unscaled, the distance is mostly body mass.
+
+# %%
+rows = []
+for repeat in range(REPEATS):
+    tr, va, _ = split_penguins(measured, seed=100 * SEED + repeat)
+    for name, steps in [("unscaled", []), ("standardised", [StandardScaler()]), ("min-max", [MinMaxScaler()])]:
+        knn = make_pipeline(*steps, KNeighborsClassifier(n_neighbors=5))
+        knn.fit(tr[PENGUIN_MEASUREMENTS], tr["species"])
+        rows.append({"features": name, "accuracy": knn.score(va[PENGUIN_MEASUREMENTS], va["species"])})
+knn_results = pd.DataFrame(rows).groupby("features", sort=False)["accuracy"].agg(["mean", "std"])
+glue("knn_unscaled", knn_results.loc["unscaled", "mean"], fmt=".1%")
+glue("knn_standardised", knn_results.loc["standardised", "mean"], fmt=".1%")
+glue("knn_minmax", knn_results.loc["min-max", "mean"], fmt=".1%")
+assert knn_results.loc["standardised", "mean"] > knn_results.loc["unscaled", "mean"] + 0.1
+assert knn_results.loc["min-max", "mean"] > knn_results.loc["unscaled", "mean"] + 0.1
+knn_results.round(3)
+
+# %% [markdown]
+# Scaling lifts nearest neighbours from {glue:text}`knn_unscaled` to
+# {glue:text}`knn_standardised` (standardised) or {glue:text}`knn_minmax`
+# (min-max). Nothing about the birds changed; only the ruler did.
+#
+# ### Gradients: softmax regression by gradient descent
+#
+# Gradient descent takes steps $w \leftarrow w - \eta \nabla L(w)$. For a
+# linear model, the gradient with respect to the weight of feature $j$ is
+# proportional to $x_j$, so a feature in grams gets gradients thousands of
+# times larger than one in millimetres. A learning rate $\eta$ small enough
+# not to overshoot along the large feature is far too small for the others
+# {cite}`lecun1998efficient`. For a quadratic loss the speed is governed
+# by the *condition number* $\kappa = \lambda_{\max} / \lambda_{\min}$ of
+# $\frac{1}{n} X^\top X$: steps must stay below $2 / \lambda_{\max}$, and
+# progress along the flattest direction then takes about $\kappa$ steps.
+#
+# We write softmax regression from scratch in NumPy, with its gradient by
+# hand: for logits $Z = XW + b$, probabilities $P = \mathrm{softmax}(Z)$ and
+# one-hot labels $Y$, the mean cross-entropy has gradient
+# $\nabla_W L = \frac{1}{n} X^\top (P - Y)$. Each version of the features
+# gets its best learning rate from a grid, so the comparison is fair.
+
+# %%
+def softmax_regression_gd(X, y, learning_rate, steps, n_classes=3):
+    """Full-batch gradient descent on mean cross-entropy; returns the loss before each step."""
+    n, d = X.shape
+    W, b = np.zeros((d, n_classes)), np.zeros(n_classes)
+    Y = np.eye(n_classes)[y]
+    losses = []
+    for _ in range(steps):
+        Z = X @ W + b
+        Z = Z - Z.max(axis=1, keepdims=True)  # same softmax, no overflow
+        log_P = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        losses.append(-log_P[np.arange(n), y].mean())
+        G = (np.exp(log_P) - Y) / n  # dL/dZ
+        W, b = W - learning_rate * X.T @ G, b - learning_rate * G.sum(axis=0)
+    return np.array(losses), W, b
+
+
+classes = sorted(penguins["species"].unique())
+
+
+def species_codes(frame):
+    """Species names -> integers 0..2 (alphabetical)."""
+    return frame["species"].map({name: i for i, name in enumerate(classes)}).to_numpy(copy=True)
+
+
+tr, va, _ = split_penguins(measured, seed=SEED)
+X_raw, X_raw_val = tr[PENGUIN_MEASUREMENTS].to_numpy(float), va[PENGUIN_MEASUREMENTS].to_numpy(float)
+y_tr, y_va = species_codes(tr), species_codes(va)
+mean, std = X_raw.mean(axis=0), X_raw.std(axis=0)  # training statistics only
+versions = {"unscaled": (X_raw, X_raw_val), "standardised": ((X_raw - mean) / std, (X_raw_val - mean) / std)}
+GD_STEPS = max(50, int(200 * BUDGET))
+learning_rates = [10.0**k for k in range(1, -9, -1)]
+
+gd_rows, best_curves = [], {}
+with np.errstate(over="ignore", invalid="ignore"):
+    for name, (X_fit, X_check) in versions.items():
+        runs = {lr: softmax_regression_gd(X_fit, y_tr, lr, GD_STEPS) for lr in learning_rates}
+        final = {lr: run[0][-1] for lr, run in runs.items()}
+        best_lr = min((lr for lr in final if np.isfinite(final[lr])), key=final.get)
+        losses, W, b = runs[best_lr]
+        accuracy = ((X_check @ W + b).argmax(axis=1) == y_va).mean()
+        kappa = np.linalg.cond(X_fit.T @ X_fit / len(X_fit))
+        best_curves[name] = losses
+        gd_rows.append({"features": name, "best learning rate": best_lr, "final loss": losses[-1],
+                        "validation accuracy": accuracy, "condition number": kappa})
+gd_results = pd.DataFrame(gd_rows).set_index("features")
+gd_results
+
+# %% mystnb={"image": {"alt": "Training loss of softmax regression per gradient descent step: with standardised features it falls quickly towards zero; with unscaled features it stays close to its starting value of about 1.1."}}
+fig, ax = plt.subplots()
+for name, losses in best_curves.items():
+    ax.plot(losses, label=f"{name} (learning rate {gd_results.loc[name, 'best learning rate']:g})")
+ax.set(xlabel="gradient descent step", ylabel="training cross-entropy", title="Same model, same data, two rulers")
+ax.legend()
+plt.show()
+
+# %%
+glue("gd_steps", GD_STEPS)
+glue("gd_loss_unscaled", gd_results.loc["unscaled", "final loss"], fmt=".3f")
+glue("gd_loss_scaled", gd_results.loc["standardised", "final loss"], fmt=".3f")
+glue("gd_acc_unscaled", gd_results.loc["unscaled", "validation accuracy"], fmt=".1%")
+glue("gd_acc_scaled", gd_results.loc["standardised", "validation accuracy"], fmt=".1%")
+glue("gd_lr_unscaled", f"{gd_results.loc['unscaled', 'best learning rate']:g}")
+glue("gd_lr_scaled", f"{gd_results.loc['standardised', 'best learning rate']:g}")
+glue("kappa_unscaled", f"{gd_results.loc['unscaled', 'condition number']:.1e}")
+glue("kappa_scaled", gd_results.loc["standardised", "condition number"], fmt=".0f")
+glue("log3", np.log(3), fmt=".3f")
+assert gd_results.loc["standardised", "final loss"] < 0.5 * gd_results.loc["unscaled", "final loss"]
+assert gd_results.loc["standardised", "validation accuracy"] > gd_results.loc["unscaled", "validation accuracy"] + 0.1
+
+# %% [markdown]
+# After {glue:text}`gd_steps` steps with its best learning rate
+# ({glue:text}`gd_lr_unscaled`), the model on unscaled features has barely
+# moved from the loss of a uniform guess, $\ln 3 =$ {glue:text}`log3`: it
+# reaches {glue:text}`gd_loss_unscaled` and {glue:text}`gd_acc_unscaled`
+# validation accuracy. Any larger rate blows up along the body-mass
+# direction. Standardised, the same model takes a learning rate of
+# {glue:text}`gd_lr_scaled`, reaches a loss of {glue:text}`gd_loss_scaled`
+# and {glue:text}`gd_acc_scaled` accuracy. The condition number explains it:
+# {glue:text}`kappa_unscaled` unscaled against {glue:text}`kappa_scaled`
+# standardised. Neural networks trained with gradient descent inherit the
+# same problem, which is why the rest of the course standardises inputs
+# (`DataSet.standardized()` in `helpers.data`). Decision trees, which only
+# compare a feature with thresholds, do not care about scale.
+#
+# ## 6. Data leakage, and the pipeline that prevents it
+#
+# **Leakage** is information reaching the model during training that it will
+# not have when it is used, most often from the very data it is evaluated on
+# {cite}`kaufman2012leakage`. It makes scores look better than the model is,
+# and it is common: a survey across seventeen scientific fields found it
+# behind hundreds of published, over-optimistic results
+# {cite}`kapoor2023leakage`. Usual forms: preprocessing or feature selection
+# fitted on all the data before splitting; the same item (or near
+# duplicates) in both training and test sets; features that are recorded
+# only after the outcome is known; tuning on the test set.
+#
+# The most striking case is **feature selection**
+# {cite}`ambroise2002selection,hastie2009elements`. We make pure noise:
+# 100 "patients", 2,000 random features, and a coin-flip label. No model can
+# do better than 50% on new patients. We keep the 20 features most
+# correlated with the label, then cross-validate a logistic regression on
+# them, in two orders.
+
+# %%
+rng = np.random.default_rng(SEED)
+X_noise = rng.normal(size=(100, 2000))
+y_noise = rng.permutation(np.arange(100) % 2)  # 50 of each label, at random
+
+# Leaky: choose the features looking at every row's label, then cross-validate.
+X_chosen = SelectKBest(f_classif, k=20).fit_transform(X_noise, y_noise)
+leaky_score = cross_val_score(LogisticRegression(), X_chosen, y_noise, cv=5).mean()
+
+# Honest: selection is part of the model, refitted on the training folds only.
+honest_model = make_pipeline(SelectKBest(f_classif, k=20), LogisticRegression())
+honest_score = cross_val_score(honest_model, X_noise, y_noise, cv=5).mean()
+print(f"leaky: {leaky_score:.2f}   honest: {honest_score:.2f}")
+
+# %% [markdown]
+# One data set could be a fluke, so `helpers.preprocessing.selection_leakage`
+# repeats exactly this on fresh noise several times:
+
+# %% tags=["nbval-check-output"]
+N_LEAK_SEEDS = max(3, round(6 * BUDGET))
+leakage = pd.DataFrame([selection_leakage(100, 2000, 20, seed=100 * SEED + s) for s in range(N_LEAK_SEEDS)])
+leaky_mean, honest_mean = leakage["leaky"].mean(), leakage["honest"].mean()
+glue("leaky_score", leaky_mean, fmt=".0%")
+glue("honest_score", honest_mean, fmt=".0%")
+glue("n_leak_seeds", N_LEAK_SEEDS)
+assert leaky_mean > 0.7, "selecting features on all the data should inflate the score on pure noise"
+assert abs(honest_mean - 0.5) < 0.12, "the honest estimate should stay near chance"
+print(leakage.agg(["mean", "min", "max"]).round(2).to_string())
+
+# %% [markdown]
+# On noise, the leaky procedure reports {glue:text}`leaky_score` accuracy
+# (mean of {glue:text}`n_leak_seeds` data sets), the honest one
+# {glue:text}`honest_score`. Out of 2,000 random features, some are
+# correlated with the labels *of these 100 rows* by chance; choosing them
+# with the held-out folds' labels in view bakes that chance into the model,
+# and the held-out folds then confirm it. Fitting a scaler on all the data
+# leaks too, far less (a mean and a standard deviation are only two numbers
+# per feature), but the cure is the same.
+#
+# **The cure** is to make every step that learns from data part of the
+# model. scikit-learn {cite}`pedregosa2011scikit` calls this a `Pipeline`;
+# a `ColumnTransformer` applies different steps to different columns. Then
+# `fit` learns imputation means, categories and scales from the training
+# data only, `predict` applies them to new data, and cross-validation refits
+# everything inside each fold. Here is the whole preparation of the
+# penguins, done the leak-free way:
+
+# %%
+NUMERIC, CATEGORICAL = PENGUIN_MEASUREMENTS, ["island", "sex"]
+COLUMNS = NUMERIC + CATEGORICAL  # `year` says when a bird was measured, not what it is
+
+preprocess = ColumnTransformer(
+    [
+        ("numbers", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), NUMERIC),
+        (
+            "categories",
+            make_pipeline(
+                SimpleImputer(strategy="constant", fill_value="unknown"),
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+            ),
+            CATEGORICAL,
+        ),
+    ]
+)
+penguin_model = make_pipeline(preprocess, LogisticRegression())
+penguin_model.fit(train[COLUMNS], train["species"])
+print(list(preprocess.get_feature_names_out()))
+
+# %%
+train_and_val = pd.concat([train, val])
+cv_scores = cross_val_score(penguin_model, train_and_val[COLUMNS], train_and_val["species"], cv=5)
+val_accuracy = penguin_model.score(val[COLUMNS], val["species"])
+test_accuracy = penguin_model.score(test[COLUMNS], test["species"])  # once, at the very end
+glue("pipeline_val_accuracy", val_accuracy, fmt=".1%")
+glue("pipeline_cv_accuracy", cv_scores.mean(), fmt=".1%")
+glue("pipeline_test_accuracy", test_accuracy, fmt=".1%")
+glue("n_prepared_features", len(preprocess.get_feature_names_out()))
+assert val_accuracy > 0.95 and test_accuracy > 0.9, "all the measurements together identify the species"
+print(f"validation {val_accuracy:.3f} | 5-fold CV on train+validation {cv_scores.mean():.3f} | test {test_accuracy:.3f}")
+
+# %% [markdown]
+# The prepared table has {glue:text}`n_prepared_features` numeric columns.
+# The model scores {glue:text}`pipeline_val_accuracy` on the validation set
+# and {glue:text}`pipeline_cv_accuracy` in 5-fold cross-validation; the test
+# set, touched once, gives {glue:text}`pipeline_test_accuracy`. Birds with
+# a missing sex are not dropped: they get the category "unknown".
+#
+# ## 7. From a DataFrame to PyTorch tensors
+#
+# PyTorch wants two tensors: `float32` features of shape (n, features) and
+# `int64` class labels of shape (n,) for cross-entropy.
+# `helpers.data.to_tensors` does the conversion and refuses what a model
+# cannot use, with a message saying what to do:
+
+# %%
+try:
+    to_tensors(train[COLUMNS], species_codes(train))
+except TypeError as error:
+    print(f"TypeError: {error}")
+
+# %% [markdown]
+# So we convert *after* the fitted preprocessing, which is where the words
+# and gaps become numbers. The same fitted `preprocess` transforms the
+# validation set, so nothing about it leaks into training.
+
+# %% tags=["nbval-check-output"]
+X_train_t, y_train_t = to_tensors(preprocess.transform(train[COLUMNS]), species_codes(train), device=DEVICE)
+X_val_t, y_val_t = to_tensors(preprocess.transform(val[COLUMNS]), species_codes(val), device=DEVICE)
+print(f"X {tuple(X_train_t.shape)} {X_train_t.dtype} | y {tuple(y_train_t.shape)} {y_train_t.dtype}")
+
+# %%
+EPOCHS = max(10, int(30 * BUDGET))
+net = mlp(X_train_t.shape[1], [16], len(classes))
+history = fit(net, (X_train_t, y_train_t), (X_val_t, y_val_t), loss_fn=nn.CrossEntropyLoss(),
+              lr=1e-2, epochs=EPOCHS, batch_size=32, device=DEVICE)
+glue("mlp_val_accuracy", history.best("val_metric"), fmt=".1%")
+glue("mlp_epochs", EPOCHS)
+assert history.best("val_metric") > 0.9, "a small network on the prepared penguins should classify well"
+print(f"best validation accuracy {history.best('val_metric'):.3f} after {len(history)} epochs")
+
+# %% [markdown]
+# A small network trained with `helpers.train.fit` for
+# {glue:text}`mlp_epochs` epochs reaches {glue:text}`mlp_val_accuracy` on
+# the validation birds. For the course's ready-made data sets, the loaders
+# in `helpers.data` do all of this for you: `load` returns a `DataSet` with
+# stratified splits and numeric features, `standardized()` scales them with
+# training statistics, and `tensors(split)` hands over the tensors:
+
+# %% tags=["nbval-check-output"]
+penguin_set = load("penguins", seed=SEED).standardized()
+print(penguin_set.summary())
+X_t, y_t = penguin_set.tensors("train", device=DEVICE)
+print(f"X {tuple(X_t.shape)} {X_t.dtype} | y {tuple(y_t.shape)} {y_t.dtype}")
+
+# %% [markdown]
+# ## 8. The course's data sets
+#
+# Every data set the course uses ships with a package or is generated on
+# your machine, so every chapter runs offline. This table is built from the
+# loaders themselves, so it cannot drift from what the chapters train on.
+
+# %%
+datasets = dataset_table()
+datasets
+
+# %%
+glue("n_datasets", len(datasets))
+glue("mnist1d_train", int(datasets.loc["mnist1d", "train"]))
+glue("mnist1d_test", int(datasets.loc["mnist1d", "test"]))
+glue("digits_train", int(datasets.loc["digits", "train"]))
+glue("smallest_dataset", datasets[["train", "validation", "test"]].sum(axis=1).idxmin());
+
+# %% [markdown]
+# The {glue:text}`n_datasets` sets range from the smallest,
+# {glue:text}`smallest_dataset`, to MNIST-1D {cite}`greydanus2020mnist1d`
+# with {glue:text}`mnist1d_train` training signals (its official
+# {glue:text}`mnist1d_test` test signals are kept as the test split). Only
+# `diabetes` is a regression task. The classification splits are
+# stratified, 60% / 20% / 20% unless a set has an official test split.
+#
+# ## 9. Does more data always make a better model?
+#
+# More data often helps, sometimes more than a cleverer model
+# {cite}`halevy2009unreasonable`. But "more" is not the only property of
+# data that matters: labels can be wrong (even the test sets of famous
+# benchmarks have about 3% label errors {cite}`northcutt2021pervasive`), and
+# a large data set can repeat itself or cover only part of the problem. We
+# test the claim on the digits {cite}`alpaydin1998digits`
+# ({glue:text}`digits_train` training images) with a fast linear classifier
+# (ridge regression on one-hot targets), always measuring on clean
+# validation labels.
+#
+# ### Learning curves: clean and noisy labels
+#
+# A **learning curve** plots validation accuracy against the number of
+# training examples. We draw one with clean labels and two where a share of
+# the training labels was replaced by a random wrong digit
+# (`helpers.preprocessing.add_label_noise`).
+
+# %%
+digits = load("digits", seed=SEED).standardized()
+digits_train, digits_val = (digits.train.X, digits.train.y), (digits.val.X, digits.val.y)
+SIZES = [50, 100, 200, 400, 800, len(digits.train)]
+CURVE_REPEATS = max(2, round(4 * BUDGET))
+curves = {}
+for noise in (0.0, 0.2, 0.4):
+    curve = learning_curve(RidgeClassifier, digits_train, digits_val, SIZES, label_noise=noise,
+                           repeats=CURVE_REPEATS, seed=SEED)
+    curves[f"{noise:.0%} wrong labels"] = curve.groupby("size")["accuracy"].mean()
+curves = pd.DataFrame(curves)
+curves.round(3)
+
+# %% mystnb={"image": {"alt": "Learning curves on the digits: validation accuracy rises with the number of training examples for clean labels, 20 percent wrong labels and 40 percent wrong labels; the noisier the labels, the lower the curve, and all three keep rising."}}
+fig, ax = plt.subplots()
+for name, column in curves.items():
+    ax.plot(column.index, column.values, marker="o", label=name)
+ax.set(xscale="log", xlabel="training examples", ylabel="validation accuracy", title="Learning curves on the digits")
+ax.legend()
+plt.show()
+
+# %%
+n_max = SIZES[-1]
+clean, noisy20, noisy40 = (curves[c] for c in curves.columns)
+glue("n_max", n_max)
+glue("clean_at_max", clean[n_max], fmt=".1%")
+glue("noisy40_at_max", noisy40[n_max], fmt=".1%")
+glue("noisy40_at_50", noisy40[50], fmt=".1%")
+glue("clean_at_200", clean[200], fmt=".1%")
+glue("noisy40_at_200", noisy40[200], fmt=".1%")
+glue("noisy40_at_400", noisy40[400], fmt=".1%")
+glue("noisy40_at_800", noisy40[800], fmt=".1%")
+glue("clean_at_800", clean[800], fmt=".1%")
+assert noisy40[n_max] > noisy40[50] + 0.2, "with random label noise, more data still helps"
+assert clean[n_max] > noisy40[n_max] + 0.02, "noisy labels lower the whole curve"
+assert clean[200] > noisy40[200] + 0.1, "at equal size, clean labels win by far"
+assert clean[800] > noisy40[800] + 0.02, "at equal size, clean labels win"
+assert clean[200] > noisy40[400] + 0.03, "200 clean labels beat 400 noisy ones"
+
+# %% [markdown]
+# With **random** label noise, more data still helps: with 40% of labels
+# wrong, accuracy climbs from {glue:text}`noisy40_at_50` with 50 examples
+# to {glue:text}`noisy40_at_max` with {glue:text}`n_max`, because random
+# errors point in all directions and average out. But a noisy example is
+# worth much less than a clean one: at 200 examples the clean model has
+# {glue:text}`clean_at_200` and the noisy one {glue:text}`noisy40_at_200`,
+# and at 800 the gap is still there ({glue:text}`clean_at_800` against
+# {glue:text}`noisy40_at_800`). Correcting the labels of 200 examples does
+# more than collecting twice as many noisy ones ({glue:text}`noisy40_at_400`):
+# cleaning labels can be worth more than collecting more
+# {cite}`frenay2014classification`.
+#
+# ### More of what? Quality and diversity against quantity
+#
+# Now take a model trained on 200 clean examples and give it 800 more,
+# five different ways: more clean examples; examples with 40% random wrong
+# labels; examples with 45% *systematically* wrong labels (always the next
+# digit, like an annotator who confuses two classes); 800 copies of the
+# examples it already has (more rows, no new information); and 800 clean
+# examples of digits 0, 1 and 2 only (more data, less diversity).
+
+# %%
+BASE, EXTRA = 200, 800
+
+
+def extra_examples(kind, pool, base, rng):
+    """(X, y) of EXTRA training examples of the given kind, drawn from the index arrays."""
+    X, y = digits.train.X, digits.train.y
+    if kind == "duplicates of the 200":
+        chosen = rng.choice(base, size=EXTRA)
+        return X[chosen], y[chosen]
+    if kind == "only digits 0-2":
+        chosen = pool[np.isin(y[pool], [0, 1, 2])][:EXTRA]
+        return X[chosen], y[chosen]
+    chosen = pool[:EXTRA]
+    if kind == "40% random wrong labels":
+        return X[chosen], add_label_noise(y[chosen], 0.4, n_classes=10, seed=int(rng.integers(2**31)))
+    if kind == "45% systematic wrong labels":
+        return X[chosen], add_label_noise(y[chosen], 0.45, n_classes=10, systematic=True, seed=int(rng.integers(2**31)))
+    return X[chosen], y[chosen]
+
+
+KINDS = ["nothing (base 200 only)", "clean", "40% random wrong labels", "45% systematic wrong labels",
+         "duplicates of the 200", "only digits 0-2"]
+rows = []
+for repeat in range(CURVE_REPEATS):
+    rng = np.random.default_rng([SEED, repeat])
+    order = rng.permutation(len(digits.train))
+    base, pool = order[:BASE], order[BASE:]
+    for kind in KINDS:
+        X_fit, y_fit = digits.train.X[base], digits.train.y[base]
+        if kind != KINDS[0]:
+            X_more, y_more = extra_examples(kind, pool, base, rng)
+            X_fit, y_fit = np.concatenate([X_fit, X_more]), np.concatenate([y_fit, y_more])
+        accuracy = RidgeClassifier().fit(X_fit, y_fit).score(*digits_val)
+        rows.append({"added 800 examples": kind, "accuracy": accuracy})
+more_data = pd.DataFrame(rows).groupby("added 800 examples", sort=False)["accuracy"].mean()
+more_data.round(3)
+
+# %% mystnb={"image": {"alt": "Bar chart of validation accuracy after adding 800 examples to 200 clean ones: clean examples help most, randomly mislabelled ones help a little, duplicates change nothing, and systematically mislabelled examples or examples of only three digits make the model worse than the base."}}
+fig, ax = plt.subplots(figsize=(6.4, 3.2))
+base_accuracy = more_data.iloc[0]
+colours = ["grey"] + ["tab:green" if v > base_accuracy + 0.02 else "tab:red" if v < base_accuracy - 0.02 else "tab:blue"
+                      for v in more_data.iloc[1:]]
+ax.barh(more_data.index[::-1], more_data.values[::-1], color=colours[::-1])
+ax.axvline(base_accuracy, color="black", linewidth=1, linestyle="--")
+ax.set(xlim=(0.6, 1.0), xlabel="validation accuracy", title="200 clean examples, plus 800 more of ...")
+plt.show()
+
+# %%
+gain = more_data - base_accuracy
+for name, kind in [("base", KINDS[0]), ("clean", KINDS[1]), ("random", KINDS[2]), ("systematic", KINDS[3]),
+                   ("duplicates", KINDS[4]), ("narrow", KINDS[5])]:
+    glue(f"more_{name}", more_data[kind], fmt=".1%")
+assert gain[KINDS[1]] > 0.03, "more clean data should help"
+assert gain[KINDS[3]] < -0.04, "more systematically mislabelled data should hurt"
+assert abs(gain[KINDS[4]]) < 0.03 and gain[KINDS[4]] < gain[KINDS[1]] - 0.03, "duplicates add no information"
+assert gain[KINDS[5]] < -0.01, "more data of a few classes only should not help"
+
+# %% [markdown]
+# From a base of {glue:text}`more_base`:
+#
+# - 800 more **clean** examples: {glue:text}`more_clean`;
+# - with **random** wrong labels: {glue:text}`more_random`. Still data, but
+#   worth much less per example;
+# - with **systematic** wrong labels: {glue:text}`more_systematic`. The
+#   errors all push the same way, so the model learns them: more of this
+#   data makes the model *worse*;
+# - **duplicates**: {glue:text}`more_duplicates`. Eight hundred rows, nothing
+#   new. Removing duplicates is a standard step in preparing the data of
+#   large language models too {cite}`lee2022deduplicating`;
+# - only digits 0 to 2: {glue:text}`more_narrow`. The model now sees 0, 1
+#   and 2 far more often than the other digits and leans towards them.
+#
+# So: more data helps when it is *new*, *correctly labelled* and *covers
+# the cases the model will meet*. Checking labels, removing duplicates and
+# looking at what the data covers are part of training a model, not chores
+# before it.
+#
+# ## Exercises
+#
+# Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
+# hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
+# solution.
+#
+# ```{exercise} Impute with a missing indicator
+# :label: ch02-ex1
+# Write `impute_with_indicator(X_train, X)` for NumPy arrays with `NaN`
+# gaps. It returns `X` with each gap replaced by the mean of its column *in
+# `X_train`* (ignoring gaps), followed by one indicator column per feature
+# (1.0 where `X` had a gap, else 0.0): shape (n, 2 × features). Do not
+# modify the inputs.
+# ```
+#
+# ```{solution-start} ch02-ex1
+# :class: dropdown
+# ```
+
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+def impute_with_indicator(X_train, X):
+    ### BEGIN SOLUTION
+    means = np.nanmean(X_train, axis=0)
+    missing = np.isnan(X)
+    filled = np.where(missing, means, X)
+    return np.hstack([filled, missing.astype(float)])
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+ex.q1.check()
+
+# %% [markdown]
+# ```{exercise} One-hot encoding by hand
+# :label: ch02-ex2
+# Write `one_hot(values, categories)`: for a list of `values` and the list
+# of known `categories`, return a float array of shape
+# (len(values), len(categories)) with a 1 in the column of each value's
+# category. A value that is not among the categories gets a row of zeros
+# (what `OneHotEncoder(handle_unknown="ignore")` does).
+# ```
+#
+# ```{solution-start} ch02-ex2
+# :class: dropdown
+# ```
+
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+def one_hot(values, categories):
+    ### BEGIN SOLUTION
+    matches = np.asarray(values, dtype=object)[:, None] == np.asarray(categories, dtype=object)[None, :]
+    return matches.astype(float)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+ex.q2.check()
+
+# %% [markdown]
+# ```{exercise} A stratified split
+# :label: ch02-ex3
+# Write `stratified_split(y, test_fraction, seed)` that returns
+# `(train_indices, test_indices)`, integer positions into the label array
+# `y`, such that every sample is in exactly one part, each class sends
+# `round(test_fraction × its size)` samples to the test part, and which
+# samples go there is random (a different `seed` gives a different split).
+# Do not use scikit-learn.
+# ```
+#
+# ```{solution-start} ch02-ex3
+# :class: dropdown
+# ```
+
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+def stratified_split(y, test_fraction, seed):
+    ### BEGIN SOLUTION
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        n_test = int(round(test_fraction * len(members)))
+        test.extend(members[:n_test])
+        train.extend(members[n_test:])
+    return np.array(train), np.array(test)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+ex.q3.check()
+
+# %% [markdown]
+# ```{exercise} Feature selection without leakage
+# :label: ch02-ex4
+# Write `honest_cv_score(X, y, k)` that returns the mean 5-fold
+# cross-validated accuracy of "keep the `k` features with the highest
+# ANOVA F-score (`SelectKBest(f_classif, k=k)`), then a logistic
+# regression", estimated without leakage. The check runs it on pure noise,
+# where an honest estimate is near 50%, and on data where a few features do
+# predict the label.
+# ```
+#
+# ```{solution-start} ch02-ex4
+# :class: dropdown
+# ```
+
+# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+def honest_cv_score(X, y, k):
+    ### BEGIN SOLUTION
+    model = make_pipeline(SelectKBest(f_classif, k=k), LogisticRegression())
+    return float(cross_val_score(model, X, y, cv=5).mean())
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+ex.q4.check()
+
+# %% [markdown]
+# ## Summary
+#
+# - **Look first**: types, gaps, classes, scales. Gaps are often not random,
+#   and the reason a value is missing can be information.
+# - **Split first**, stratified on small or unbalanced data: training fits,
+#   validation chooses, the test set reports once.
+# - **Missing values**: dropping rows wastes data and does not help at
+#   prediction time; impute with training statistics, and add a missing
+#   indicator when the gaps may mean something.
+# - **Categories**: one-hot for unordered categories with few levels;
+#   ordinal codes for ordered ones (or for trees); neither for identifiers.
+# - **Scale** features with training statistics: nearest neighbours measure
+#   distances, and gradient descent converges slowly or diverges when
+#   features differ in scale by orders of magnitude.
+# - **Leakage** inflates scores, on pure noise up to far above chance; every
+#   step that learns from data belongs inside a `Pipeline` that is fitted on
+#   training data only.
+# - `helpers.data.to_tensors` and `DataSet.tensors` turn prepared data into
+#   the `float32` / `int64` tensors PyTorch trains on.
+# - **More data** helps when it is new, correctly labelled and diverse;
+#   systematically wrong or narrow data can make a model worse.
+#
+# The next chapter chooses the model that this prepared data feeds. For a
+# practical guide to the tools used here, see the scikit-learn user guide on
+# pipelines and preprocessing {cite}`pedregosa2011scikit`; for missing
+# values in supervised learning, {cite}`josse2019consistency`; for leakage
+# in practice, {cite}`kaufman2012leakage,kapoor2023leakage`.
+#
+# ## References
+#
+# ```{bibliography}
+# :filter: docname in docnames
+# ```

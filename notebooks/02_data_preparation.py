@@ -896,7 +896,7 @@ assert gain[KINDS[5]] < -0.01, "more data of a few classes only should not help"
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch02-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def impute_with_indicator(X_train, X):
     ### BEGIN SOLUTION
     means = np.nanmean(X_train, axis=0)
@@ -910,7 +910,7 @@ def impute_with_indicator(X_train, X):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch02-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q1.check()
 
 # %% [markdown]
@@ -927,7 +927,7 @@ ex.q1.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch02-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def one_hot(values, categories):
     ### BEGIN SOLUTION
     matches = np.asarray(values, dtype=object)[:, None] == np.asarray(categories, dtype=object)[None, :]
@@ -939,7 +939,7 @@ def one_hot(values, categories):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch02-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
@@ -957,7 +957,7 @@ ex.q2.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch02-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def stratified_split(y, test_fraction, seed):
     ### BEGIN SOLUTION
     rng = np.random.default_rng(seed)
@@ -975,7 +975,7 @@ def stratified_split(y, test_fraction, seed):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch02-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q3.check()
 
 # %% [markdown]
@@ -993,7 +993,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch02-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch02-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def honest_cv_score(X, y, k):
     ### BEGIN SOLUTION
     model = make_pipeline(SelectKBest(f_classif, k=k), LogisticRegression())
@@ -1005,7 +1005,7 @@ def honest_cv_score(X, y, k):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch02-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch02-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q4.check()
 
 # %% [markdown]

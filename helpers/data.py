@@ -164,7 +164,7 @@ def to_tensors(X, y, device: torch.device | str = "cpu", task: str = "classifica
     if isinstance(X, (pd.DataFrame, pd.Series)):
         X = X.to_numpy(copy=True)
     if isinstance(y, (pd.DataFrame, pd.Series)):
-        y = y.to_numpy()
+        y = y.to_numpy(copy=True)
     X = np.asarray(X) if not isinstance(X, torch.Tensor) else X
     y = np.asarray(y) if not isinstance(y, torch.Tensor) else y
     if not isinstance(X, torch.Tensor) and X.dtype == object:

@@ -36,15 +36,21 @@ def test_a_function_that_raises_gets_feedback_naming_the_error():
 def test_check_without_argument_looks_up_the_answer_in_the_callers_globals(capsys):
     globals().pop("square_answer_missing", None)
     exercise = Exercise("E", "square_answer_missing", _square_checker, hints=["h"], solution="")
-    assert exercise.check().status == "not attempted"
+    exercise.check()
     assert "not attempted" in capsys.readouterr().out.lower()
+    globals()["square_answer_missing"] = lambda x: x * x
+    try:
+        exercise.check()
+        assert "✓ correct" in capsys.readouterr().out.lower()
+    finally:
+        del globals()["square_answer_missing"]
 
 
 def test_grading_mode_turns_a_wrong_answer_into_a_failed_assertion(monkeypatch):
     monkeypatch.setenv("HELPERS_GRADING", "1")
     with pytest.raises(AssertionError):
-        square.check(lambda x: x + x, verbose=False)
-    assert square.check(lambda x: x * x, verbose=False).correct
+        square.check(lambda x: x + x)
+    square.check(lambda x: x * x)  # a right answer passes silently on to the next cell
 
 
 def test_hints_and_solution(capsys):

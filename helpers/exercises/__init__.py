@@ -89,19 +89,20 @@ class Exercise:
         finally:
             del frame
 
-    def check(self, answer=_MISSING, *, verbose: bool = True) -> CheckResult:
-        """Check ``answer`` (by default, the notebook variable ``answer_name``)."""
+    def check(self, answer=_MISSING) -> None:
+        """Say whether ``answer`` (by default, the notebook variable ``answer_name``) is right.
+
+        Prints the verdict; use :meth:`evaluate` to get it as a :class:`CheckResult`.
+        """
         if answer is _MISSING:
             answer = self._lookup()
         result = self.evaluate(answer)
-        if verbose:
-            print(f"{self.name}: {result}")
+        print(f"{self.name}: {result}")
         if os.environ.get(GRADING_ENV_VAR) == "1" and not result.correct:
             raise AssertionError(f"{self.name}: {result}")
-        return result
 
     def evaluate(self, answer) -> CheckResult:
-        """Like ``check`` but silent: return the :class:`CheckResult`."""
+        """The verdict on ``answer`` as a :class:`CheckResult`, without printing it."""
         if answer is _MISSING:
             return CheckResult(NOT_ATTEMPTED, f"define `{self.answer_name}` above, then run this cell again")
         if answer is None or answer is Ellipsis:

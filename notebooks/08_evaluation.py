@@ -17,13 +17,14 @@
 # %% [markdown]
 # # Chapter 8: Evaluating a model
 #
-# "The model is 94 % accurate" sounds like the end of a project. It is the
-# start of a set of questions. 94 % of what: would a model that always gives
-# the same answer score 90 %? Which mistakes does it make, and which ones
-# matter? Was the 94 % measured on data that played no part in choosing the
-# model? How much would it move on another test set of the same size? And
-# will the model still be 94 % accurate next month, when the data look a
-# little different? This chapter answers each question with a measurement,
+# "The model is {glue:text}`eight_accuracy` accurate" sounds like the end of
+# a project. It is the start of a set of questions. Accurate at what: would a
+# model that always gives the same answer score {glue:text}`eight_dummy_accuracy`
+# (section 2 meets exactly that case)? Which mistakes does it make, and
+# which ones matter? Was the score measured on data that played no part in
+# choosing the model? How much would it move on another test set of the same
+# size? And will the model still be as accurate next month, when the data
+# look a little different? This chapter answers each question with a measurement,
 # on classification (breast cancer, handwritten digits) and regression
 # (diabetes), with scikit-learn models and a PyTorch network trained with
 # `helpers.train.fit`.
@@ -171,8 +172,9 @@ plt.show()
 # ({glue:text}`cancer_prevalence` malignant) the model is right
 # {glue:text}`cancer_accuracy` of the time. Its precision is
 # {glue:text}`cancer_precision` and its recall {glue:text}`cancer_recall`:
-# it missed {glue:text}`cancer_missed` malignant tumours and raised
-# {glue:text}`cancer_false_alarms` false alarms. For a screening test the two
+# of the malignant tumours it missed {glue:text}`cancer_missed`, and it
+# flagged {glue:text}`cancer_false_alarms` benign ones as malignant (false
+# alarms). For a screening test the two
 # kinds of error do not cost the same, which is why we report them apart.
 #
 # ## 2. When accuracy misleads: a rare class
@@ -451,13 +453,13 @@ glue("reg_share_mae", share_of_mae, fmt=".0%");
 # %% [markdown]
 # The training targets have mean {glue:text}`reg_mean` and median
 # {glue:text}`reg_median`, and the curves confirm that these are the best
-# constants under MSE and MAE. The least-squares line reaches
+# constants under MSE and MAE. The least-squares linear model reaches
 # $R^2 =$ {glue:text}`reg_r2` on the test set, an RMSE of
 # {glue:text}`reg_rmse` and an MAE of {glue:text}`reg_mae` (both in the
 # target's units; MSE is in squared units, which is why we quote its square
 # root). Predicting the training mean gives $R^2 =$ {glue:text}`reg_mean_r2`
 # on the test set: about 0, and below 0 when the test mean differs from the
-# training mean. The largest tenth of the line's errors make up
+# training mean. The largest tenth of that model's errors make up
 # {glue:text}`reg_share_mse` of its squared error but only
 # {glue:text}`reg_share_mae` of its absolute error: choose MSE when large
 # misses are disproportionately costly, MAE when every unit of error costs
@@ -621,8 +623,8 @@ plt.show()
 # {glue:text}`small_gap`, against {glue:text}`full_gap` for the MLP trained
 # on all the data. Its validation loss was lowest at epoch
 # {glue:text}`small_best_epoch` of {glue:text}`small_epochs` and then rose
-# while the training loss kept falling: the model grew more confident on
-# the validation images it got wrong. More data, a smaller model,
+# while the training loss kept falling, typically because the model grows
+# ever more confident, including on the validation images it gets wrong. More data, a smaller model,
 # regularisation and early stopping (later chapters) all shrink the gap.
 #
 # ## 8. How certain is a test score? The bootstrap
@@ -1006,7 +1008,7 @@ ex.q3.check()
 # ```{exercise} Expected calibration error
 # :label: ch08-ex4
 # Write `calibration_error(confidences, correct, n_bins=10)`: split $[0, 1]$
-# into `n_bins` bins of equal width, bin $m$ holding the confidences in
+# into $M$ = `n_bins` bins of equal width, bin $m$ holding the confidences in
 # $\left(\frac{m-1}{M}, \frac{m}{M}\right]$ (a confidence of exactly 0 goes
 # to the first bin). Return the ECE of section 10 as a float; empty bins
 # contribute nothing.

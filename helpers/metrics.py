@@ -14,9 +14,12 @@
 - ``add_noise``, ``shift_images``, ``rotate_images``: distribution shifts that
   test whether a model still works on data unlike its training data.
 
-Every function checks its inputs and says what it expected: labels and
-predictions are 1-D, equally long, non-empty and free of NaN. Arrays, lists,
-pandas Series and torch tensors are all accepted.
+The reports, ``score``, the bootstrap and the calibration functions check
+their inputs and say what they expected: labels and predictions are 1-D,
+equally long, non-empty and free of NaN; arrays, lists, pandas Series and
+torch tensors are all accepted. The plain metric functions (``accuracy``,
+``mse``, ...) skip the checks: call them with NumPy arrays, or use
+``score(name, y_true, y_pred)``.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def _is_binary(*arrays) -> bool:
 
 def accuracy(y_true, y_pred) -> float:
     """Fraction of correct predictions."""
-    return float(np.mean(y_true == y_pred))
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
 
 
 def precision(y_true, y_pred) -> float:

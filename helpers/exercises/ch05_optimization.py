@@ -42,10 +42,9 @@ def _check_momentum_step(momentum_step) -> None:
         x, v = np.asarray(x, dtype=float), np.asarray(v, dtype=float)
         if x.shape != x0.shape or v.shape != x0.shape:
             raise Incorrect(f"new_x and new_velocity should have the shape of x, {x0.shape}; got {x.shape} and {v.shape}")
+        if step == 1 and np.allclose(v, (1 - mu) * g1):
+            raise Incorrect("your velocity is an average, mu * v + (1 - mu) * g; torch.optim.SGD adds the whole gradient: mu * v + g")
         if step == 2:
-            ema_v = mu * (1 - mu) * g1 + (1 - mu) * g2
-            if np.allclose(v, ema_v):
-                raise Incorrect("your velocity is an average, mu * v + (1 - mu) * g; torch.optim.SGD adds the whole gradient: mu * v + g")
             if np.allclose(x, x0 - lr * g1 - lr * g2):
                 raise Incorrect("the second step ignores the velocity: multiply the old velocity by the momentum before adding the gradient")
         expect_close(x, want, rtol=1e-7, atol=1e-9, what=f"x after step {step}")
@@ -80,9 +79,11 @@ def _check_adam_step(adam_step) -> None:
             if np.allclose(x, no_correction, rtol=1e-6):
                 raise Incorrect("the first step is too small: m and s start at zero, so divide them by (1 - beta1**t) and (1 - beta2**t) (bias correction)")
         expect_close(x, want, rtol=1e-6, atol=1e-9, what=f"x after step {t}")
-    # The defaults must be Adam's usual ones.
-    x1, _, _ = call_answer(adam_step, x0.copy(), np.zeros_like(x0), np.zeros_like(x0), grads[0], 1, lr)
-    expect_close(np.asarray(x1, dtype=float), expected[0], rtol=1e-6, atol=1e-9, what="x with the default beta1, beta2 and eps")
+    # The defaults must be Adam's usual ones (two steps: the first one does not depend on the betas).
+    x, m, s = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
+    for t in (1, 2):
+        x, m, s = (np.asarray(r, dtype=float) for r in call_answer(adam_step, x, m, s, grads[t - 1], t, lr))
+    expect_close(x, expected[1], rtol=1e-6, atol=1e-9, what="x with the default beta1, beta2 and eps")
 
 
 def _check_max_stable_lr(max_stable_lr) -> None:

@@ -1,0 +1,96 @@
+"""Chapter 5's checks accept right answers, reject plausible wrong ones, and survive broken ones."""
+
+import math
+
+import numpy as np
+
+from helpers.exercises import ch05_optimization as ex
+
+
+def right_momentum(x, velocity, grad, lr, momentum):
+    new_velocity = momentum * velocity + grad
+    return x - lr * new_velocity, new_velocity
+
+
+def right_adam(x, m, s, grad, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    s = beta2 * s + (1 - beta2) * grad**2
+    return x - lr * (m / (1 - beta1**t)) / (np.sqrt(s / (1 - beta2**t)) + eps), m, s
+
+
+def right_schedule(step, total_steps, warmup_steps, peak_lr):
+    if step < warmup_steps:
+        return peak_lr * (step + 1) / warmup_steps
+    k = step - warmup_steps
+    return peak_lr * (1 + math.cos(math.pi * k / (total_steps - warmup_steps))) / 2
+
+
+def test_checks_accept_right_answers():
+    assert ex.q1.evaluate(right_momentum).correct
+    assert ex.q2.evaluate(right_adam).correct
+    assert ex.q3.evaluate(lambda c: 2 / max(c)).correct
+    assert ex.q4.evaluate(right_schedule).correct
+
+
+def test_momentum_check_rejects_averaged_velocity_and_missing_momentum():
+    def averaged(x, v, g, lr, mu):
+        v = mu * v + (1 - mu) * g
+        return x - lr * v, v
+
+    def forgets_velocity(x, v, g, lr, mu):
+        return x - lr * g, g
+
+    result = ex.q1.evaluate(averaged)
+    assert result.status == "incorrect" and "whole gradient" in result.message
+    assert "velocity" in ex.q1.evaluate(forgets_velocity).message
+    assert ex.q1.evaluate(lambda x, v, g, lr, mu: x).status == "incorrect"  # not a pair
+
+
+def test_adam_check_rejects_missing_bias_correction_and_wrong_defaults():
+    def no_correction(x, m, s, grad, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        s = beta2 * s + (1 - beta2) * grad**2
+        return x - lr * m / (np.sqrt(s) + eps), m, s
+
+    def wrong_default(x, m, s, grad, t, lr, beta1=0.5, beta2=0.999, eps=1e-8):
+        return right_adam(x, m, s, grad, t, lr, beta1, beta2, eps)
+
+    result = ex.q2.evaluate(no_correction)
+    assert result.status == "incorrect" and "bias correction" in result.message
+    assert ex.q2.evaluate(wrong_default).status == "incorrect"
+    assert ex.q2.evaluate(lambda *a, **k: (1, 2)).status == "incorrect"
+
+
+def test_stable_lr_check_rejects_common_mistakes():
+    assert "overshoot" in ex.q3.evaluate(lambda c: 1 / max(c)).message
+    assert "steepest" in ex.q3.evaluate(lambda c: 2 / min(c)).message
+    assert ex.q3.evaluate(lambda c: 2 / (sum(c) / len(c))).status == "incorrect"
+    assert ex.q3.evaluate(lambda c: "0.1").status == "incorrect"
+
+
+def test_schedule_check_rejects_zero_start_and_wrong_cosine():
+    def starts_at_zero(step, total, warm, peak):
+        if step < warm:
+            return peak * step / warm
+        return right_schedule(step, total, warm, peak)
+
+    def cosine_from_zero(step, total, warm, peak):
+        if step < warm:
+            return peak * (step + 1) / warm
+        return peak * (1 + math.cos(math.pi * step / total)) / 2
+
+    assert "wasted" in ex.q4.evaluate(starts_at_zero).message
+    assert ex.q4.evaluate(cosine_from_zero).status == "incorrect"
+    assert ex.q4.evaluate(lambda *a: 0.3).status == "incorrect"
+
+
+def test_broken_answers_get_feedback_not_a_crash():
+    def raises(*args):
+        raise RuntimeError("boom")
+
+    for q in (ex.q1, ex.q2, ex.q3, ex.q4):
+        result = q.evaluate(raises)
+        assert result.status == "incorrect" and "RuntimeError" in result.message
+        assert q.evaluate(42).status == "incorrect"
+        assert q.evaluate(lambda *a, **k: None).status == "not attempted"
+        assert q.evaluate(None).status == "not attempted"

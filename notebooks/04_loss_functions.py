@@ -292,10 +292,11 @@ assert outlier_share["MAE"] < outlier_share["Huber"] < outlier_share["MSE"] - 0.
 # The same story over the whole parameter space: below, each panel colours
 # the loss of the line $\hat y = wx + b$ for every slope $w$ and intercept
 # $b$. Training rolls downhill on this surface; where its lowest point lies is
-# where training ends. MSE's bowl is smooth and round, but centred on the
-# wrong line; MAE's surface has creases (its gradient jumps) but its lowest
-# point sits near the true line; Huber's is smooth near the bottom *and*
-# centred near the truth.
+# where training ends. MSE's bowl is smooth, but centred on the wrong line.
+# MAE's surface is built from flat pieces joined at creases (its gradient
+# jumps whenever a residual changes sign; with 200 points the creases are too
+# small to see), and its lowest point sits near the true line. Huber's is
+# smooth near the bottom *and* centred near the truth.
 
 # %%
 slopes, intercepts = np.meshgrid(np.linspace(0.3, 2.3, 81), np.linspace(-0.8, 1.3, 81))
@@ -308,7 +309,7 @@ surfaces = {
 }
 surface_minima = {name: np.unravel_index(s.argmin(), s.shape) for name, s in surfaces.items()}
 
-# %% mystnb={"image": {"alt": "Three contour maps of the loss over slope and intercept. The MSE map has elliptical contours centred around slope 0.9, far from the true parameters marked with a star; the MAE map has angular contours centred close to the star; the Huber map has smooth contours whose minimum is also close to the star."}}
+# %% mystnb={"image": {"alt": "Three contour maps of the loss over slope and intercept. The MSE map has elliptical contours centred around slope 0.9 and intercept 0, far from the true parameters marked with a star; the MAE and Huber maps have their lowest points close to the star."}}
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.3), sharey=True)
 for ax, (name, surface) in zip(axes, surfaces.items()):
     levels = np.quantile(surface, np.linspace(0, 0.6, 14))
@@ -370,7 +371,7 @@ assert pull_ce > 30 * pull_sq, "squared error on probabilities should barely pus
 # %% mystnb={"image": {"alt": "Left: loss against the margin for cross-entropy, hinge, squared error on the probability and the zero-one loss; cross-entropy and hinge grow linearly for negative margins while squared error on p levels off at one. Right: the derivatives; cross-entropy's and hinge's stay near minus one for very wrong examples, while squared error on p's derivative goes back to zero on the far left."}}
 margin_colours = {"cross-entropy": "tab:blue", "hinge": "tab:orange", "squared error on p": "tab:green"}
 fig, (ax_loss, ax_pull) = plt.subplots(1, 2, figsize=(9, 3.2))
-ax_loss.step(margins, (margins <= 0).float(), color="grey", lw=1, ls=":", where="mid", label="0-1 loss")
+ax_loss.step(margins, (margins <= 0).float(), color="black", lw=1.5, ls=":", where="mid", label="0-1 loss (error)")
 for name, (values, pull) in margin_curves.items():
     ax_loss.plot(margins, values, color=margin_colours[name], label=name)
     ax_pull.plot(margins, pull, color=margin_colours[name], label=name)
@@ -556,11 +557,12 @@ digit_results = pd.DataFrame(
 )
 digit_results.round(3)
 
-# %% mystnb={"image": {"alt": "Left: validation accuracy per epoch on digits for the three losses; cross-entropy and hinge rise quickly above 85 percent, squared error on probabilities climbs much more slowly. Right: reliability diagram, accuracy against confidence per bin; cross-entropy's points lie near the diagonal, hinge's lie far above it (right much more often than its low confidence says), squared error on p lies above it too."}}
+# %% mystnb={"image": {"alt": "Left: validation accuracy per epoch on digits for the three losses; cross-entropy and hinge rise quickly above 85 percent, squared error on probabilities climbs much more slowly. Right: reliability diagram, accuracy against confidence per bin; cross-entropy's points lie closest to the diagonal, hinge's lie far above it (right much more often than its low confidence says), squared error on p's lie above it too."}}
 fig, (ax_speed, ax_cal) = plt.subplots(1, 2, figsize=(9.5, 3.4))
 for name, history in digit_histories.items():
     ax_speed.plot(history.epoch, history.val_metric, marker="o", ms=3, color=margin_colours[name], label=name)
     curve = losses.reliability_curve(digit_probabilities[name], yd_test_cpu)
+    curve = curve[curve["count"] >= 10]  # bins with a handful of digits are mostly noise
     ax_cal.plot(curve["confidence"], curve["accuracy"], marker="o", ms=3, color=margin_colours[name], label=name)
 ax_speed.set(xlabel="epoch", ylabel="validation accuracy", title="learning speed")
 ax_cal.plot([0, 1], [0, 1], "k--", lw=1, label="calibrated")

@@ -1,0 +1,521 @@
+"""Hyperparameter tuning: sweeps, memory, and Optuna studies.
+
+A *hyperparameter* is a setting that training does not learn: the learning
+rate, the batch size, the width of a layer, the weight decay. This module
+runs the experiments that choose them, each as one plain function:
+
+- ``train_once``        one seeded training run (the unit every sweep repeats);
+- ``lr_sweep``          the same model trained at several learning rates -> a table;
+- ``batch_size_sweep``  ... at several batch sizes (steps, time, memory) -> a table;
+- ``grid_sweep``        every (learning rate, batch size) pair -> a long table;
+- ``mlp_config_sweep``  one MLP per config (e.g. from a grid or random search) -> a table;
+- ``activation_bytes``  memory autograd keeps for the backward pass of one batch;
+- ``peak_memory``       measured peak device memory of a function (CUDA only);
+- ``mlp_objective``     an Optuna objective that trains an MLP and prunes bad trials;
+- ``create_study``      a seeded TPE study with a pruner, quiet by default;
+- ``study_frame``, ``plot_study_history``, ``plot_param_importances``:
+  read a finished study (matplotlib only, no plotly).
+
+Every run starts from the same seed, so two rows of a table differ only by
+the hyperparameter that the table varies.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+import warnings
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from helpers.device import choose_device, seed_everything
+from helpers.train import Callback, History, fit
+
+OPTIMIZERS = ("sgd", "adam")
+
+# --------------------------------------------------------------------------
+# Input checks
+# --------------------------------------------------------------------------
+
+
+def _check_positive_numbers(name: str, values, *, integer: bool = False) -> list:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of numbers, got {type(values).__name__}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} is empty: give at least one value to try")
+    for v in values:
+        kind = numbers.Integral if integer else numbers.Real
+        if isinstance(v, bool) or not isinstance(v, kind):
+            what = "positive integers" if integer else "positive numbers"
+            raise TypeError(f"{name} must hold {what}, got {v!r}")
+        if not (v > 0 and math.isfinite(v)):
+            raise ValueError(f"{name} must hold finite numbers > 0, got {v!r}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} has repeated values: {values}")
+    return [int(v) if integer else float(v) for v in values]
+
+
+def _check_model_factory(make_model) -> None:
+    if isinstance(make_model, nn.Module) or not callable(make_model):
+        raise TypeError("make_model must be a function with no arguments that returns a new nn.Module")
+
+
+def steps_per_epoch(n_samples: int, batch_size: int) -> int:
+    """Optimizer steps in one epoch: ``ceil(n_samples / batch_size)`` (the last batch may be smaller)."""
+    for name, value in (("n_samples", n_samples), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return math.ceil(n_samples / batch_size)
+
+
+# --------------------------------------------------------------------------
+# One run
+# --------------------------------------------------------------------------
+
+
+def make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+    """``"sgd"`` (with optional momentum) or ``"adam"`` over ``parameters``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    if not (isinstance(lr, numbers.Real) and lr > 0):
+        raise ValueError(f"lr must be a number > 0, got {lr!r}")
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+
+
+def train_once(
+    make_model: Callable[[], nn.Module],
+    train,
+    val,
+    *,
+    lr: float,
+    batch_size: int,
+    epochs: int,
+    optimizer: str = "sgd",
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    loss_fn: Callable | None = None,
+    device=None,
+    callbacks: Sequence[Callback] = (),
+) -> tuple[nn.Module, History]:
+    """Seed, build a fresh model, train it; return ``(model, history)``.
+
+    The model keeps its *last* weights (no restoring of the best epoch), so a
+    run that blows up shows it. A diverging run does not raise: its history
+    ends at the epoch where the loss stopped being finite (see ``diverged``).
+    """
+    _check_model_factory(make_model)
+    seed_everything(seed)  # same initial weights and same shuffles for every setting
+    model = make_model()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"make_model() must return an nn.Module, got {type(model).__name__}")
+    opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # divergence is a result here, not a surprise
+        history = fit(
+            model,
+            train,
+            val,
+            loss_fn=loss_fn or nn.CrossEntropyLoss(),
+            optimizer=opt,
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            device=device,
+            restore_best=False,
+            progress=False,
+        )
+    return model, history
+
+
+def diverged(history: History) -> bool:
+    """True when training stopped because a loss became NaN or infinite."""
+    losses = history.train_loss[-1:] + history.val_loss[-1:]
+    return any(not math.isfinite(v) for v in losses)
+
+
+def run_summary(history: History) -> dict:
+    """The columns every sweep reports for one run (accuracies as fractions, seconds of wall time)."""
+    if not len(history):
+        raise ValueError("the history is empty: the run finished no epoch")
+    has_val = bool(history.val_metric)
+    final = history.val_metric[-1] if has_val else math.nan
+    return {
+        "val accuracy": final,
+        "best val accuracy": max(history.val_metric) if has_val else math.nan,
+        "final train loss": history.train_loss[-1],
+        "epochs run": len(history),
+        "diverged": diverged(history),
+        "seconds per epoch": float(np.mean(history.seconds)),
+    }
+
+
+# --------------------------------------------------------------------------
+# Sweeps
+# --------------------------------------------------------------------------
+
+
+def lr_sweep(make_model, train, val, lrs, *, epochs: int, batch_size: int = 64, **options):
+    """Train once per learning rate in ``lrs``; return ``(table, histories)``.
+
+    ``table`` has one row per learning rate (index ``lr``) with the columns of
+    :func:`run_summary`; a diverged run reports the accuracy of its last epoch.
+    ``histories`` maps each learning rate to its :class:`History`.
+    ``options`` go to :func:`train_once` (optimizer, momentum, seed, ...).
+    """
+    lrs = _check_positive_numbers("lrs", lrs)
+    rows, histories = [], {}
+    for lr in lrs:
+        _, history = train_once(make_model, train, val, lr=lr, batch_size=batch_size, epochs=epochs, **options)
+        histories[lr] = history
+        rows.append({"lr": lr, **run_summary(history)})
+    return pd.DataFrame(rows).set_index("lr"), histories
+
+
+def batch_size_sweep(make_model, train, val, batch_sizes, *, epochs: int, lr: float, loss_fn=None, **options):
+    """Train once per batch size in ``batch_sizes`` (same ``lr``, same epochs); return ``(table, histories)``.
+
+    Besides :func:`run_summary`, each row holds ``steps per epoch``, ``total
+    steps``, ``activation KiB`` (memory autograd keeps for one batch, see
+    :func:`activation_bytes`) and, on CUDA, ``peak MiB`` (measured).
+    """
+    batch_sizes = _check_positive_numbers("batch_sizes", batch_sizes, integer=True)
+    n_train = len(train[1])
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = choose_device(options.pop("device", None))
+    rows, histories = [], {}
+    for batch_size in batch_sizes:
+        holder = {}
+
+        def run(batch_size=batch_size):
+            holder["model"], holder["history"] = train_once(
+                make_model, train, val, lr=lr, batch_size=batch_size, epochs=epochs,
+                loss_fn=loss_fn, device=device, **options,
+            )
+
+        peak = peak_memory(run, device)
+        history = histories[batch_size] = holder["history"]
+        steps = steps_per_epoch(n_train, batch_size)
+        X_b, y_b = train[0][: min(batch_size, n_train)], train[1][: min(batch_size, n_train)]
+        row = {"batch size": batch_size, "lr": lr, "steps per epoch": steps, "total steps": steps * len(history)}
+        row.update(run_summary(history))
+        row["activation KiB"] = activation_bytes(holder["model"], X_b, y_b, loss_fn) / 1024
+        if peak is not None:
+            row["peak MiB"] = peak / 2**20
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("batch size"), histories
+
+
+def grid_sweep(make_model, train, val, lrs, batch_sizes, *, epochs: int, **options) -> pd.DataFrame:
+    """Every (learning rate, batch size) pair; a long table with one row per run.
+
+    Pivot it for a heat map: ``table.pivot(index="lr", columns="batch size", values="val accuracy")``.
+    """
+    lrs = _check_positive_numbers("lrs", lrs)
+    batch_sizes = _check_positive_numbers("batch_sizes", batch_sizes, integer=True)
+    rows = []
+    for batch_size in batch_sizes:
+        for lr in lrs:
+            _, history = train_once(make_model, train, val, lr=lr, batch_size=batch_size, epochs=epochs, **options)
+            rows.append({"batch size": batch_size, "lr": lr, **run_summary(history)})
+    return pd.DataFrame(rows)
+
+
+def mlp_config_sweep(configs, train, val, *, n_inputs: int, n_classes: int, epochs: int, **options) -> pd.DataFrame:
+    """Train ``mlp(n_inputs, [hidden], n_classes)`` once per config; one row per config.
+
+    Each config is a dict with ``lr`` and optionally ``hidden`` (default 64),
+    ``batch_size`` (64), ``weight_decay`` (0) and ``dropout`` (0), e.g. the output of
+    scikit-learn's ``ParameterGrid`` or ``ParameterSampler``. The table holds
+    the config's values and the columns of :func:`run_summary`.
+    """
+    from helpers.models import mlp
+
+    configs = list(configs)
+    if not configs:
+        raise ValueError("configs is empty: give at least one dict of hyperparameters")
+    rows = []
+    for config in configs:
+        if not isinstance(config, dict) or "lr" not in config:
+            raise ValueError(f"each config must be a dict with at least 'lr', got {config!r}")
+        unknown = set(config) - {"lr", "hidden", "batch_size", "weight_decay", "dropout"}
+        if unknown:
+            raise ValueError(
+                f"unknown hyperparameters {sorted(unknown)}: use lr, hidden, batch_size, weight_decay, dropout"
+            )
+        hidden, dropout = int(config.get("hidden", 64)), float(config.get("dropout", 0.0))
+        _, history = train_once(
+            lambda: mlp(n_inputs, [hidden], n_classes, dropout=dropout), train, val,
+            lr=float(config["lr"]), batch_size=int(config.get("batch_size", 64)), epochs=epochs,
+            weight_decay=float(config.get("weight_decay", 0.0)), **options,
+        )
+        rows.append({**config, **run_summary(history)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------
+# Memory
+# --------------------------------------------------------------------------
+
+
+def activation_bytes(model: nn.Module, X: torch.Tensor, y: torch.Tensor, loss_fn: Callable | None = None) -> int:
+    """Bytes of the tensors autograd saves during one forward pass of ``(X, y)`` for the backward pass.
+
+    These saved activations are the part of training memory that grows with
+    the batch size (parameters, gradients and optimizer state do not). Each
+    underlying storage is counted once. Works on any device; exact, not sampled.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError("X and y must be tensors (one batch)")
+    if len(X) == 0 or len(X) != len(y):
+        raise ValueError(f"X and y must be one non-empty batch of equal length, got {len(X)} and {len(y)}")
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = next(model.parameters()).device
+    parameter_ptrs = {p.data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in parameter_ptrs:  # weights are not activations
+            seen[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    was_training = model.training
+    model.train()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        # A copy, so a batch sliced from a bigger tensor counts as its own size, not its parent's.
+        loss = loss_fn(model(X.detach().to(device).clone()), y.detach().to(device).clone())
+    del loss
+    model.train(was_training)
+    return int(sum(seen.values()))
+
+
+def peak_memory(fn: Callable[[], object], device=None) -> int | None:
+    """Peak bytes of device memory allocated while ``fn()`` runs, on CUDA; ``None`` elsewhere.
+
+    On CUDA this is ``torch.cuda.max_memory_allocated`` after resetting the
+    peak counter, minus what was allocated before. On the CPU there is no
+    equivalent counter: Python's ``tracemalloc`` does not see PyTorch's CPU
+    allocator, so we return ``None`` rather than a misleading number (use
+    :func:`activation_bytes` to compare batch sizes on any device).
+    """
+    if not callable(fn):
+        raise TypeError("fn must be a function with no arguments (the training run to measure)")
+    device = choose_device(device)
+    if device.type != "cuda":
+        fn()
+        return None
+    torch.cuda.synchronize(device)
+    before = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return int(torch.cuda.max_memory_allocated(device) - before)
+
+
+# --------------------------------------------------------------------------
+# Optuna
+# --------------------------------------------------------------------------
+
+
+class ReportToTrial(Callback):
+    """A ``fit`` callback that reports a value to an Optuna trial every epoch and stops pruned trials.
+
+    After ``fit`` returns, check ``callback.pruned`` and raise
+    ``optuna.TrialPruned()`` if it is set (``mlp_objective`` does this).
+    """
+
+    def __init__(self, trial, monitor: str = "val_metric"):
+        if monitor not in ("val_metric", "val_loss"):
+            raise ValueError(f"monitor must be 'val_metric' or 'val_loss', got {monitor!r}")
+        self.trial, self.monitor, self.pruned = trial, monitor, False
+
+    def on_epoch_end(self, history, model):
+        value = getattr(history, self.monitor)[-1]
+        if not math.isfinite(value):  # a diverged run: report the worst value, let the pruner decide
+            value = 0.0 if self.monitor == "val_metric" else 1e9
+        self.trial.report(value, step=len(history))
+        if self.trial.should_prune():
+            self.pruned = True
+            self.stop_reason = f"pruned by Optuna after epoch {len(history)}"
+            return True
+        return False
+
+
+def default_mlp_space(trial) -> dict:
+    """The search space of :func:`mlp_objective`: learning rate, width, weight decay (log scales)."""
+    return {
+        "lr": trial.suggest_float("lr", 1e-4, 1.0, log=True),
+        "hidden": trial.suggest_int("hidden", 8, 256, log=True),
+        "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-1, log=True),
+    }
+
+
+def mlp_objective(
+    train,
+    val,
+    *,
+    n_inputs: int,
+    n_classes: int,
+    epochs: int,
+    space: Callable = default_mlp_space,
+    batch_size: int = 64,
+    optimizer: str = "sgd",
+    momentum: float = 0.9,
+    seed: int = 0,
+    device=None,
+):
+    """An Optuna objective: train ``mlp(n_inputs, [hidden], n_classes)`` and return the final validation accuracy.
+
+    ``space(trial)`` returns a dict with ``lr`` and optionally ``hidden``
+    (default 64), ``weight_decay`` (0), ``batch_size`` (the argument) and
+    ``dropout`` (0). Every epoch the validation accuracy is
+    reported to the trial; when the study's pruner says so, the trial stops
+    and raises ``optuna.TrialPruned``. Trial ``k`` is seeded with ``seed + k``.
+    """
+    import optuna
+
+    from helpers.models import mlp
+
+    if not callable(space):
+        raise TypeError("space must be a function trial -> dict of hyperparameters")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+
+    def objective(trial) -> float:
+        params = space(trial)
+        if not isinstance(params, dict) or "lr" not in params:
+            raise ValueError(f"space(trial) must return a dict with at least 'lr', got {params!r}")
+        hidden, dropout = int(params.get("hidden", 64)), float(params.get("dropout", 0.0))
+        callback = ReportToTrial(trial)
+        _, history = train_once(
+            lambda: mlp(n_inputs, [hidden], n_classes, dropout=dropout),
+            train,
+            val,
+            lr=params["lr"],
+            batch_size=int(params.get("batch_size", batch_size)),
+            epochs=epochs,
+            optimizer=optimizer,
+            momentum=momentum,
+            weight_decay=params.get("weight_decay", 0.0),
+            seed=seed + trial.number,
+            device=device,
+            callbacks=[callback],
+        )
+        if callback.pruned:
+            raise optuna.TrialPruned()
+        return run_summary(history)["val accuracy"]
+
+    return objective
+
+
+def create_study(seed: int = 0, pruner="median", direction: str = "maximize", quiet: bool = True):
+    """A TPE study, reproducible through ``TPESampler(seed=seed)``.
+
+    ``pruner`` is ``"median"`` (stop a trial whose value is below the median
+    of earlier trials at the same epoch), ``"hyperband"``, ``None`` (no
+    pruning) or any ``optuna.pruners`` object. ``quiet`` silences Optuna's
+    per-trial log lines.
+    """
+    import optuna
+
+    if quiet:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if pruner == "median":
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2)
+    elif pruner == "hyperband":
+        pruner = optuna.pruners.HyperbandPruner()
+    elif pruner is None:
+        pruner = optuna.pruners.NopPruner()
+    elif not isinstance(pruner, optuna.pruners.BasePruner):
+        raise ValueError(f"pruner must be 'median', 'hyperband', None or an optuna pruner, got {pruner!r}")
+    if direction not in ("maximize", "minimize"):
+        raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    return optuna.create_study(direction=direction, sampler=sampler, pruner=pruner)
+
+
+def _check_study(study) -> None:
+    if not hasattr(study, "trials") or not hasattr(study, "direction"):
+        raise TypeError(f"expected an optuna Study, got {type(study).__name__}")
+    if not study.trials:
+        raise ValueError("the study has no trials yet: call study.optimize(objective, n_trials=...) first")
+
+
+def study_frame(study) -> pd.DataFrame:
+    """One row per trial: ``state`` (COMPLETE / PRUNED / FAIL), ``value``, ``epochs`` reported, and the parameters."""
+    _check_study(study)
+    rows = []
+    for t in study.trials:
+        rows.append({"trial": t.number, "state": t.state.name, "value": t.value,
+                     "epochs": len(t.intermediate_values), **t.params})
+    return pd.DataFrame(rows).set_index("trial")
+
+
+def plot_study_history(study, ax=None, title: str | None = None):
+    """Each trial's value (pruned trials at their last reported value, in grey) and the best so far."""
+    import matplotlib.pyplot as plt
+
+    _check_study(study)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.4))
+    maximize = study.direction.name == "MAXIMIZE"
+    done = [t for t in study.trials if t.state.name == "COMPLETE"]
+    pruned = [t for t in study.trials if t.state.name == "PRUNED" and t.intermediate_values]
+    if pruned:
+        last = [t.intermediate_values[max(t.intermediate_values)] for t in pruned]
+        ax.scatter([t.number for t in pruned], last, color="grey", marker="x", label="pruned (last report)")
+    if done:
+        ax.scatter([t.number for t in done], [t.value for t in done], color="#1f77b4", label="completed")
+        best, best_so_far = None, []
+        for t in study.trials:
+            if t.state.name == "COMPLETE":
+                best = t.value if best is None else (max(best, t.value) if maximize else min(best, t.value))
+            best_so_far.append(best)
+        ax.step(range(len(study.trials)), [math.nan if b is None else b for b in best_so_far],
+                where="post", color="#d62728", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("objective value")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def plot_param_importances(study, ax=None, seed: int = 0, title: str | None = None):
+    """Horizontal bars of ``optuna.importance.get_param_importances`` (fANOVA, seeded); returns the figure.
+
+    Needs at least two completed trials with different values. The importances (fractions that sum
+    to 1) are stored on the figure as ``fig.importances``.
+    """
+    import matplotlib.pyplot as plt
+    import optuna
+
+    _check_study(study)
+    if sum(t.state.name == "COMPLETE" for t in study.trials) < 2:
+        raise ValueError("parameter importances need at least two completed trials")
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+    values = {t.value for t in study.trials if t.state.name == "COMPLETE"}
+    if len(values) < 2:
+        raise ValueError("every completed trial has the same value: there is no variance for importances to explain")
+    importances = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 0.5 + 0.5 * len(importances)))
+    names = list(importances)[::-1]  # most important on top
+    ax.barh(names, [importances[n] for n in names], color="#1f77b4")
+    ax.set_xlabel("importance (fANOVA, share of the variance)")
+    ax.set_xlim(0, 1)
+    if title:
+        ax.set_title(title)
+    ax.figure.importances = dict(importances)
+    return ax.figure

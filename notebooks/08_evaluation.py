@@ -593,7 +593,7 @@ glue("noise_n_test", len(coin_flips[test_part]));
 small = slice(0, 150)
 small_mlp, small_history = train_digit_mlp(
     X_train_d[small], y_train_d[small], (X_val_d.astype(np.float32), y_val_d),
-    epochs=max(40, round(150 * BUDGET)), hidden=(256,), restore_best=False,
+    epochs=max(75, round(150 * BUDGET)), hidden=(256,), restore_best=False,
 )
 gap_small = small_history.last("train_metric") - small_history.last("val_metric")
 gap_full = digit_history.last("train_metric") - digit_history.last("val_metric")

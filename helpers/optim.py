@@ -487,11 +487,12 @@ def plot_trajectories(surface: str | Surface, trajectories, ax=None, title: str 
     x0, x1, y0, y1 = surface.extent
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     z = surface.f(np.stack([gx, gy], axis=-1))
-    levels = np.geomspace(max(z.min(), 1e-3), z.max(), 14)
-    ax.contour(gx, gy, z, levels=levels, colors="grey", linewidths=0.6, alpha=0.7)
+    levels = np.geomspace(max(z.min(), 1e-3), z.max(), 12)
+    ax.contour(gx, gy, z, levels=levels, colors="#b0b0b0", linewidths=0.6, antialiased=False)  # plain lines keep PNGs small
     ax.plot(*surface.minimum, marker="*", color="black", markersize=10, linestyle="none")
     for t in trajectories:
-        line, = ax.plot(t.path[:, 0], t.path[:, 1], marker=".", markersize=3, linewidth=1.2, label=t.label + (" (diverged)" if t.diverged else ""))
+        marker = "." if len(t.path) <= 80 else None  # dots show the steps; long paths get a plain line
+        line, = ax.plot(t.path[:, 0], t.path[:, 1], marker=marker, markersize=3, linewidth=1.0, label=t.label + (" (diverged)" if t.diverged else ""))
         ax.plot(*t.path[0], marker="o", color=line.get_color(), markersize=4)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -531,7 +532,7 @@ def draw_explorer_frame(surface: str | Surface = "quadratic", optimizer: str = "
 
     surface = get_surface(surface)
     trajectory = run_trajectory(surface, make_optimizer(optimizer, lr, momentum), steps=steps)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.4), gridspec_kw={"width_ratios": [1.4, 1]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.0), gridspec_kw={"width_ratios": [1.4, 1]})
     plot_trajectories(surface, trajectory, ax=left, legend=False)
     plot_losses(trajectory, ax=right)
     status = "diverged" if trajectory.diverged else f"final loss {trajectory.final_loss:.2e}"

@@ -409,12 +409,12 @@ optimizer_explorer(surface="quadratic", optimizer="momentum", lr=0.02, momentum=
 
 # %% mystnb={"image": {"alt": "A three by three grid of paths on the elliptical bowl. Rows: gradient descent, momentum 0.9, Adam. Columns: a learning rate that is too small (the path stops short of the minimum), a good one (the path reaches the minimum), and a too-large one (gradient descent diverges, momentum spirals wildly, Adam oscillates around the minimum)."}}
 grid_settings = {"gd": (0.01, 0.09, 0.104), "momentum": (0.001, 0.02, 0.15), "adam": (0.01, 0.2, 2.0)}
-fig, axes = plt.subplots(3, 3, figsize=(10, 6.6), sharex=True, sharey=True)
+fig, axes = plt.subplots(3, 3, figsize=(9, 5.6), sharex=True, sharey=True)
 for row, (name, lrs) in zip(axes, grid_settings.items()):
     for ax, lr, verdict in zip(row, lrs, ("too small", "good", "too large")):
         t = run_trajectory(bowl, make_optimizer(name, lr, momentum=0.9), steps=100)
         status = "diverged" if t.diverged else f"loss {t.final_loss:.1e}"
-        plot_trajectories(bowl, t, ax=ax, legend=False, resolution=120, title=f"{name}, lr {lr:g} ({verdict}): {status}")
+        plot_trajectories(bowl, t, ax=ax, legend=False, resolution=80, title=f"{name}, lr {lr:g} ({verdict}): {status}")
         ax.title.set_fontsize("small")
 for ax in axes.flat:
     ax.label_outer()
@@ -652,7 +652,7 @@ print("training losses per epoch:", [f"{v:.3g}" for v in blown.train_loss])
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch05-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch05-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def momentum_step(x, velocity, grad, lr, momentum):
     ### BEGIN SOLUTION
     new_velocity = momentum * velocity + grad
@@ -664,7 +664,7 @@ def momentum_step(x, velocity, grad, lr, momentum):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch05-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch05-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q1.check()
 
 # %% [markdown]
@@ -680,7 +680,7 @@ ex.q1.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch05-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch05-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def adam_step(x, m, s, grad, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     ### BEGIN SOLUTION
     m = beta1 * m + (1 - beta1) * grad
@@ -695,7 +695,7 @@ def adam_step(x, m, s, grad, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch05-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch05-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
@@ -711,7 +711,7 @@ ex.q2.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch05-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch05-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def max_stable_lr(curvatures):
     ### BEGIN SOLUTION
     return 2.0 / max(curvatures)
@@ -722,7 +722,7 @@ def max_stable_lr(curvatures):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch05-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch05-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q3.check()
 
 # %% [markdown]
@@ -740,7 +740,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch05-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch05-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def warmup_cosine_lr(step, total_steps, warmup_steps, peak_lr):
     ### BEGIN SOLUTION
     if step < warmup_steps:
@@ -754,7 +754,7 @@ def warmup_cosine_lr(step, total_steps, warmup_steps, peak_lr):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch05-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch05-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q4.check()
 
 # %% [markdown]

@@ -7,6 +7,17 @@ session with the environment variable ``HELPERS_DEVICE=cpu``.
 ``seed_everything(seed)`` seeds Python's, NumPy's and PyTorch's random
 number generators (CUDA included) in one call, so the same notebook gives the
 same numbers every time it runs on the same machine.
+
+``helpers.train.fit`` asks three questions of this module, one per speed-up
+that only pays off on a GPU:
+
+- ``mixed_precision_dtype``: compute in bfloat16 or float16?
+- ``keep_on_device``: does the data set fit in the device's memory, or does
+  it stay in the computer's memory and travel there one batch at a time?
+- ``use_channels_last``: store image batches pixel by pixel, all channels
+  together (what the GPU's convolution kernels prefer)?
+
+On the CPU every answer is "no": there these tricks are slower.
 """
 
 from __future__ import annotations
@@ -87,6 +98,37 @@ def mixed_precision_dtype(device: torch.device) -> torch.dtype | None:
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+# Leave at least half of the free GPU memory for the model, its gradients and activations.
+DATA_SHARE_OF_FREE_MEMORY = 0.5
+
+
+def keep_on_device(nbytes: int, device: torch.device, free_bytes: int | None = None) -> bool:
+    """Whether a data set of ``nbytes`` should be copied to ``device`` once, up front.
+
+    Always on the CPU and MPS (the data is already in that memory). On CUDA,
+    when it takes at most half of the free GPU memory (``free_bytes``, asked
+    of the GPU when not given). Otherwise ``fit`` keeps it in page-locked
+    ("pinned") CPU memory and copies each batch with ``non_blocking=True``,
+    so the copy of one batch overlaps the computation on the previous one.
+    """
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 0:
+        raise ValueError(f"nbytes must be a non-negative integer, got {nbytes!r}")
+    if device.type != "cuda":
+        return True
+    if free_bytes is None:
+        free_bytes, _total = torch.cuda.mem_get_info(device)
+    return nbytes <= DATA_SHARE_OF_FREE_MEMORY * free_bytes
+
+
+def use_channels_last(model: torch.nn.Module, device: torch.device) -> bool:
+    """Whether to store ``model``'s image tensors channels-last (NHWC).
+
+    Only for 2-D convolutions on CUDA, whose fast kernels (tensor cores)
+    expect that layout; on the CPU it brings nothing for models this size.
+    """
+    return device.type == "cuda" and any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
 
 
 def setup(seed: int = 0, device: str | torch.device | None = None, *, verbose: bool = True) -> torch.device:

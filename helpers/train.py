@@ -16,11 +16,15 @@ Design choices, and why:
 - Small data sets live on the device as tensors and are batched by slicing
   a shuffled index. A per-sample ``DataLoader`` costs about twice as much
   per step on data this small.
-- Losses and metrics are summed on the device and read back once per epoch:
-  ``loss.item()`` every step would make the CPU wait for the GPU each time.
+- Each step only keeps its loss and outputs; they are scored once per epoch
+  and read back with one ``.item()``. Calling ``loss.item()`` every step
+  would make the CPU wait for the GPU each time, and computing the metric
+  batch by batch costs several small operations per step.
 - On CUDA the forward pass runs under autocast (bfloat16 where the GPU
-  supports it, else float16 with a gradient scaler); on the CPU it does not,
-  because there it is slower for models this size.
+  supports it, else float16 with a gradient scaler), a data set too big for
+  the GPU's memory is sent one batch at a time from pinned memory, and
+  2-D convolutional models use the channels-last layout. None of this
+  happens on the CPU, where it would be slower (see ``helpers.device``).
 - A NaN or infinite loss stops training with a message naming the usual
   causes; an interrupt (the stop button, Ctrl-C) stops it too. Either way
   the model keeps its best weights and you keep the history so far.
@@ -28,6 +32,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -42,7 +47,7 @@ import torch
 from torch import nn
 
 from helpers.data import check_features_and_targets
-from helpers.device import choose_device, mixed_precision_dtype
+from helpers.device import choose_device, keep_on_device, mixed_precision_dtype, use_channels_last
 
 PROGRESS_ENV_VAR = "HELPERS_PROGRESS"
 
@@ -344,6 +349,8 @@ def fit(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if scheduler_step not in ("epoch", "batch"):
         raise ValueError(f"scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
+    if mixed_precision not in ("auto", True, False):
+        raise ValueError(f"mixed_precision must be 'auto', True or False, got {mixed_precision!r}")
     metric_name, metric_fn = _resolve_metric(metric)
     callbacks = list(callbacks)
     for cb in callbacks:
@@ -351,11 +358,18 @@ def fit(
             raise TypeError(f"callbacks must be helpers.train.Callback objects, got {type(cb).__name__}")
 
     device = choose_device(device)
-    X_train, y_train = (t.to(device) for t in _unpack(train, "train"))
+    X_train, y_train = _unpack(train, "train")
     X_val = y_val = None
     if val is not None:
-        X_val, y_val = (t.to(device) for t in _unpack(val, "val"))
+        X_val, y_val = _unpack(val, "val")
+    nbytes = sum(t.nbytes for t in (X_train, y_train, X_val, y_val) if t is not None)
+    home = device if keep_on_device(nbytes, device) else torch.device("cpu")
+    X_train, y_train = X_train.to(home), y_train.to(home)
+    if X_val is not None:
+        X_val, y_val = X_val.to(home), y_val.to(home)
     model.to(device)
+    if use_channels_last(model, device):
+        model.to(memory_format=torch.channels_last)
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
@@ -364,11 +378,12 @@ def fit(
         amp_dtype = mixed_precision_dtype(device) or torch.bfloat16
     use_amp = amp_dtype is not None
     scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
+    autocast = torch.autocast(device.type, dtype=amp_dtype) if use_amp else contextlib.nullcontext()
 
     history = History(metric_name=metric_name)
     # Until an epoch finishes with a finite loss, the "best" weights are the starting ones.
     best_loss = math.inf
-    best_state = copy.deepcopy(model.state_dict()) if restore_best else None
+    best_state = _copy_of_weights(model) if restore_best else None
     n = len(X_train)
 
     for cb in callbacks:
@@ -383,13 +398,12 @@ def fit(
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             model.train()
-            loss_sum = torch.zeros((), device=device)
-            metric_sum = torch.zeros((), device=device)
-            order = torch.randperm(n, device=device)
+            batch_losses, batch_outputs = [], []
+            order = torch.randperm(n, device=X_train.device)
             for first in range(0, n, batch_size):
                 idx = order[first : first + batch_size]
-                X_b, y_b = X_train[idx], y_train[idx]
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                X_b, y_b = _rows(X_train, idx, device), _rows(y_train, idx, device)
+                with autocast:
                     outputs = model(X_b)
                     loss = loss_fn(_shape_for_loss(outputs, y_b), y_b)
                 optimizer.zero_grad(set_to_none=True)
@@ -402,21 +416,22 @@ def fit(
                     optimizer.step()
                 if scheduler is not None and scheduler_step == "batch":
                     scheduler.step()
-                with torch.no_grad():
-                    loss_sum += loss.detach().float() * len(idx)
-                    if metric_fn is not None:
-                        metric_sum += metric_fn(outputs.detach(), y_b)
+                batch_losses.append(loss.detach())
+                if metric_fn is not None:
+                    batch_outputs.append(outputs.detach())
             if scheduler is not None and scheduler_step == "epoch":
                 scheduler.step()
 
             # One read-back per epoch: the only place the CPU waits for the device.
             history.epoch.append(epoch)
-            history.train_loss.append(loss_sum.item() / n)
+            history.train_loss.append(_mean_loss(batch_losses, batch_size, n))
             if metric_fn is not None:
-                history.train_metric.append(metric_sum.item() / n)
+                with torch.no_grad():
+                    metric_sum = metric_fn(torch.cat(batch_outputs), _rows(y_train, order, device))
+                history.train_metric.append(float(metric_sum) / n)
             history.lr.append(float(optimizer.param_groups[0]["lr"]))
             if X_val is not None:
-                val_result = _evaluate_on_device(model, X_val, y_val, loss_fn, metric_fn, batch_size, amp_dtype)
+                val_result = _evaluate_on_device(model, X_val, y_val, loss_fn, metric_fn, batch_size, device, autocast)
                 history.val_loss.append(val_result[0])
                 if metric_fn is not None:
                     history.val_metric.append(val_result[1])
@@ -432,13 +447,13 @@ def fit(
             if watched < best_loss:
                 best_loss, history.best_epoch = watched, epoch
                 if restore_best:
-                    best_state = copy.deepcopy(model.state_dict())
+                    best_state = _copy_of_weights(model)
             if bar is not None:
-                bar.update(1)
                 shown = {"loss": f"{history.train_loss[-1]:.4f}"}
                 if history.val_metric:
                     shown[f"val_{metric_name}"] = f"{history.val_metric[-1]:.4f}"
                 bar.set_postfix(shown, refresh=False)
+                bar.update(1)  # redraws at most every 0.1 s
             stops = [cb for cb in callbacks if cb.on_epoch_end(history, model)]
             if stops:
                 history.stop_reason = stops[0].stop_reason
@@ -456,6 +471,37 @@ def fit(
     return history
 
 
+def _rows(data: torch.Tensor, idx: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The rows ``idx`` of ``data``, on ``device``.
+
+    Data kept on the device is simply indexed. Data left in CPU memory (too
+    big for the GPU) is gathered into page-locked memory, from which the copy
+    to the GPU runs in the background (``non_blocking``) while the GPU works.
+    """
+    if data.device == device:
+        return data[idx]
+    pinned = device.type == "cuda"
+    rows = torch.empty((len(idx), *data.shape[1:]), dtype=data.dtype, pin_memory=pinned)
+    torch.index_select(data, 0, idx.to(data.device), out=rows)
+    return rows.to(device, non_blocking=pinned)
+
+
+def _mean_loss(batch_losses: list[torch.Tensor], batch_size: int, n: int) -> float:
+    """Mean loss over the epoch's ``n`` samples; the last batch may be smaller."""
+    losses = torch.stack(batch_losses).float()
+    sizes = torch.full_like(losses, batch_size)
+    sizes[-1] = n - batch_size * (len(batch_losses) - 1)
+    return (losses * sizes).sum().item() / n
+
+
+def _copy_of_weights(model: nn.Module) -> dict:
+    """A snapshot of the model's weights (a deep copy, on the same device)."""
+    return {
+        name: value.detach().clone() if isinstance(value, torch.Tensor) else copy.deepcopy(value)
+        for name, value in model.state_dict().items()
+    }
+
+
 def _trim_to_complete_epochs(history: History, has_val: bool, has_metric: bool) -> None:
     lists = [history.train_loss, history.lr, history.seconds]
     if has_metric:
@@ -469,18 +515,16 @@ def _trim_to_complete_epochs(history: History, has_val: bool, has_metric: bool) 
         del values[complete:]
 
 
-def _evaluate_on_device(model, X, y, loss_fn, metric_fn, batch_size, amp_dtype):
-    """Mean loss and metric over ``(X, y)`` without leaving the device until the end."""
+def _evaluate_on_device(model, X, y, loss_fn, metric_fn, batch_size, device, autocast):
+    """Mean loss and metric over ``(X, y)``, read back from the device once."""
     model.eval()
-    loss_sum = torch.zeros((), device=X.device)
-    metric_sum = torch.zeros((), device=X.device)
     eval_batch = max(batch_size, 1024)
-    with torch.no_grad(), torch.autocast(X.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-        for first in range(0, len(X), eval_batch):
-            X_b, y_b = X[first : first + eval_batch], y[first : first + eval_batch]
-            outputs = model(X_b)
-            loss_sum += loss_fn(_shape_for_loss(outputs, y_b), y_b).float() * len(y_b)
-            if metric_fn is not None:
-                metric_sum += metric_fn(outputs, y_b)
+    with torch.no_grad(), autocast:
+        outputs = torch.cat(
+            [model(X[first : first + eval_batch].to(device, non_blocking=True)) for first in range(0, len(X), eval_batch)]
+        )
+        y = y.to(device)
+        loss = loss_fn(_shape_for_loss(outputs, y), y).float()
+        metric_sum = metric_fn(outputs, y) if metric_fn is not None else None
     model.train()
-    return loss_sum.item() / len(X), (metric_sum.item() / len(X) if metric_fn is not None else math.nan)
+    return loss.item(), (float(metric_sum) / len(X) if metric_fn is not None else math.nan)

@@ -278,9 +278,10 @@ plt.show()
 # After one epoch, the same amount of arithmetic, full-batch descent is still
 # {glue:text}`excess_full_1` above the lowest loss, mini-batches of 32 are at
 # {glue:text}`excess_mini_1` and single examples at {glue:text}`excess_sgd_1`.
-# The price is noise: every full-batch step went downhill, but
-# {glue:text}`uphill_mini` of the mini-batch steps and {glue:text}`uphill_sgd`
-# of the single-example steps *raised* the loss, and with a constant learning
+# The price is noise. Every full-batch step went downhill; so did all but
+# {glue:text}`uphill_mini` of the mini-batch steps, whose gradients still
+# agree while the point is far from the minimum; but {glue:text}`uphill_sgd`
+# of the single-example steps *raised* the loss. With a constant learning
 # rate the stochastic path never settles: it jitters in a cloud around the
 # minimum whose size grows with $\eta$. Robbins and Monro showed that a
 # learning rate that shrinks over time (with $\sum_t \eta_t = \infty$,
@@ -580,7 +581,6 @@ assert (convergence["final val accuracy"] > 0.93).all()
 fastest = epochs_col.astype(float).idxmin()
 glue("target_acc", TARGET, fmt=".0%")
 glue("epochs_race", epochs_race)
-glue("race_fastest", fastest)
 glue("race_fastest_epochs", int(epochs_col[fastest]))
 glue("race_gd_epochs", int(epochs_col["gd"]))
 glue("race_adam_epochs", int(epochs_col["adam"]))
@@ -591,8 +591,8 @@ convergence.style.format({"learning rate": "{:g}", f"seconds to {TARGET:.0%}": "
 # %% [markdown]
 # All six optimizers reach {glue:text}`target_acc` within
 # {glue:text}`epochs_race` epochs once each has a suitable learning rate: the
-# fastest, {glue:text}`race_fastest`, needs {glue:text}`race_fastest_epochs`
-# epochs, plain SGD {glue:text}`race_gd_epochs` and Adam
+# fastest need {glue:text}`race_fastest_epochs` epochs, plain SGD
+# {glue:text}`race_gd_epochs` and Adam
 # {glue:text}`race_adam_epochs`, and final accuracies span only
 # {glue:text}`race_worst_acc` to {glue:text}`race_best_acc`. The last column
 # (epochs to the target at each of the three learning rates; "-" when it was

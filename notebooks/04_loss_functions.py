@@ -218,8 +218,9 @@ assert slope_error["MAE"] < 0.3 and slope_error["Huber"] < 0.3, "robust losses s
 # panels show the cost: under MSE even the *clean* points are mispredicted, by
 # {glue:text}`clean_mae_mse` on average, against {glue:text}`clean_mae_mae`
 # for MAE and {glue:text}`clean_mae_huber` for Huber. MSE has traded accuracy
-# on 180 good points for a smaller error on 20 bad ones, because a squared
-# error of 6 costs as much as 400 errors of 0.3.
+# on the many good points for a smaller error on the few bad ones, because
+# one squared error of 6 costs as much as 400 squared errors of 0.3 (the
+# noise level).
 #
 # ### Why: the gradient each point contributes
 #
@@ -584,6 +585,9 @@ glue("early_epoch", EARLY_EPOCH)
 glue("digit_epochs", DIGIT_EPOCHS)
 print(digit_results.round(2).to_string())
 assert early["cross-entropy"] > early["squared error on p"] + 0.15, "cross-entropy should learn faster"
+assert abs(early["hinge"] - early["cross-entropy"]) < 0.06, "hinge should learn about as fast as cross-entropy"
+assert digit_results.loc["hinge", "mean confidence"] < digit_results.loc["hinge", "test accuracy"] - 0.2, (
+    "softmax of hinge scores should be far less confident than the model is accurate")
 assert digit_results.loc["hinge", "ECE"] > digit_results.loc["cross-entropy", "ECE"] + 0.15, (
     "softmax of hinge scores should be badly calibrated")
 assert digit_results.loc["cross-entropy", "ECE"] < digit_results.loc["squared error on p", "ECE"] - 0.02, (
@@ -689,6 +693,10 @@ glue("keep_fraction", KEEP_FRACTION, fmt=".0%")
 print(imbalance_results.round(2).to_string())
 assert recall_min["weighted cross-entropy"] > recall_min["cross-entropy"] + 0.1, "class weights should find more of the rare class"
 assert recall_min["focal + class weights"] > recall_min["cross-entropy"] + 0.1
+assert imbalance_results.loc["weighted cross-entropy", "majority recall"] < imbalance_results.loc[
+    "cross-entropy", "majority recall"], "moving the boundary should cost some majority recall"
+assert imbalance_results.loc["cross-entropy", "accuracy on the imbalanced validation set"] > 0.95, (
+    "plain cross-entropy should look excellent by accuracy")
 assert abs(recall_min["focal (gamma = 2)"] - recall_min["cross-entropy"]) < (
     recall_min["weighted cross-entropy"] - recall_min["cross-entropy"]), "weighting should matter more than focusing"
 
@@ -777,6 +785,7 @@ assert smoothed["train confidence"] < plain["train confidence"] - 0.05, "smoothi
 assert smoothed["train logit gap"] < 0.7 * plain["train logit gap"], "smoothing should shrink the logit gap"
 assert abs(smoothed["test accuracy"] - plain["test accuracy"]) < 0.04, "accuracy should barely change"
 assert smoothed["test ECE"] > plain["test ECE"] + 0.03, "on this well-calibrated model smoothing adds underconfidence"
+assert smoothed["test confidence"] < smoothed["test accuracy"] - 0.05, "smoothed model should be underconfident"
 
 # %% [markdown]
 # With $\varepsilon =$ {glue:text}`smoothing`, the mean confidence on the
@@ -806,7 +815,7 @@ loss_table = pd.DataFrame(
     [
         ("MSE", "regression", "mean (ŷ − y)²",
          "Gaussian-like noise; large errors should cost much more",
-         f"slope {slope['MSE']:.2f} (true {TRUE_SLOPE}) with 10% outliers"),
+         f"slope {slope['MSE']:.2f} (true {TRUE_SLOPE}) with {is_outlier.mean():.0%} outliers"),
         ("MAE", "regression", "mean |ŷ − y|",
          "outliers or heavy tails; predicts the median",
          f"slope {slope['MAE']:.2f}; outliers {outlier_share['MAE']:.0%} of the gradient"),

@@ -190,11 +190,11 @@ def verdict(rows: list[dict]) -> list[str]:
     return lines
 
 
-def write_reports(rows: list[dict], env: dict, settings: dict, out: Path) -> None:
+def write_reports(rows: list[dict], env: dict, settings: dict, out: Path, name: str) -> None:
     import csv
 
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "loop_benchmark.csv", "w", newline="") as f:
+    with open(out / f"{name}.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for row in rows:
@@ -204,7 +204,7 @@ def write_reports(rows: list[dict], env: dict, settings: dict, out: Path) -> Non
     lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(fmt(c, row[c]) for c in COLUMNS) + " |" for row in rows]
     lines += ["", "## Targets", ""] + verdict(rows) + [""]
-    (out / "loop_benchmark.md").write_text("\n".join(lines))
+    (out / f"{name}.md").write_text("\n".join(lines))
 
 
 # --------------------------------------------------------------------------
@@ -222,6 +222,7 @@ def main(argv=None) -> int:
                         help="torch (and BLAS) threads; default: torch's own choice")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the tables (default bench/results)")
+    parser.add_argument("--name", default="loop_benchmark", help="file name of the tables, without extension")
     parser.add_argument("--quick", action="store_true", help="1 repeat of few epochs: a smoke test, not a measurement")
     args = parser.parse_args(argv)
     if args.quick:
@@ -264,8 +265,8 @@ def main(argv=None) -> int:
         import tempfile
 
         out = Path(tempfile.gettempdir()) / "bench-quick"
-    write_reports(rows, env, settings, out)
-    print((out / "loop_benchmark.md").read_text())
+    write_reports(rows, env, settings, out, args.name)
+    print((out / f"{args.name}.md").read_text())
     return 0
 
 

@@ -616,7 +616,7 @@ assert digit_results.loc["cross-entropy", "ECE"] < digit_results.loc["squared er
 # When one class is rare, the average loss is dominated by the common class,
 # and a model can lower it most by getting the common class right and
 # treating the rare one as noise. We make an imbalanced problem from the two
-# moons: the training and validation sets keep only 5% of the "lower" moon,
+# moons: the training and validation sets keep only {glue:text}`keep_fraction` of the "lower" moon,
 # so it makes up under 1 in 20 examples. The test set keeps both classes
 # whole, so that we can measure the **recall** of each class (the fraction of
 # its examples found) on enough examples.
@@ -733,8 +733,8 @@ assert abs(recall_min["focal (gamma = 2)"] - recall_min["cross-entropy"]) < (
 # $1 - \varepsilon + \varepsilon / C$ on the training examples. It is used to
 # regularise large image and language models; {cite:t}`muller2019label` show it makes the representations of each class
 # tighter and often improves calibration of networks that are *over*confident.
-# We train the same network on the digits with and without it ($\varepsilon
-# = 0.1$), long enough for the plain one to become very confident.
+# We train the same network on the digits with and without it ($\varepsilon =$
+# {glue:text}`smoothing`), long enough for the plain one to become very confident.
 
 # %%
 SMOOTHING = 0.1

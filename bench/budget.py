@@ -141,13 +141,14 @@ def write_reports(rows: list[dict], parameters: list[str], out: Path, stem: str,
         "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS),
     ]
     lines += ["| " + " | ".join(fmt(c, r[c]) for c in COLUMNS) + " |" for r in rows + [total]]
-    lines += [
-        "", "## Budget", "",
+    verdict = [
         f"- each notebook <= {BUDGET_PER_NOTEBOOK_S} s: " + ("met" if not over else "MISSED by " + ", ".join(over)),
         f"- whole book <= {BUDGET_BOOK_S} s: " + ("met" if total["seconds"] <= BUDGET_BOOK_S else "MISSED")
-        + f" ({total['seconds']:.0f} s)", "",
+        + f" ({total['seconds']:.0f} s)",
     ]
-    (out / f"{stem}.md").write_text("\n".join(lines))
+    (out / f"{stem}.md").write_text("\n".join(lines + ["", "## Budget", ""] + verdict + [""]))
+    # For the book (book/cost.md includes it): the conditions and the verdict, no heading.
+    (out / f"{stem}_summary.md").write_text("\n".join(["Measured on:", ""] + lines[4:8] + ["", "Budget:", ""] + verdict) + "\n")
 
 
 def main(argv=None) -> int:

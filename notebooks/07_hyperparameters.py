@@ -91,7 +91,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)  # no log line per trial
 # %% [markdown]
 # ## 1. Parameters and hyperparameters
 #
-# We use the 8x8 handwritten digits again (Chapter 2), standardised with
+# We use the 8x8 handwritten digits again, standardised with
 # statistics of the training split, and a small MLP with one hidden layer.
 # Everything in this chapter follows one rule from Chapter 1: **the
 # validation split chooses, the test split reports.** Each candidate setting
@@ -208,8 +208,13 @@ lr_seconds = time.perf_counter() - start
 print(f"{len(LRS)} runs of {EPOCHS} epochs in {lr_seconds:.1f} s")
 
 # %% tags=["nbval-check-output"]
-print(lr_table[["val accuracy", "final train loss", "epochs run", "diverged"]].rename(index="{:g}".format).to_string(
-    formatters={"val accuracy": "{:.3f}".format, "final train loss": "{:.3g}".format}))
+# How a diverging run ends (its last epoch, its last accuracy) is chaotic: it changes with the
+# number of CPU threads. We print "diverged" instead, so that this table reproduces exactly.
+shown = lr_table[["val accuracy", "final train loss"]].astype(object)
+shown.loc[lr_table["diverged"], :] = "diverged"
+print(shown.rename(index="{:g}".format).to_string(
+    formatters={"val accuracy": lambda v: v if isinstance(v, str) else f"{v:.3f}",
+                "final train loss": lambda v: v if isinstance(v, str) else f"{v:.3g}"}))
 
 # %%
 accuracy_by_lr = lr_table["val accuracy"]
@@ -365,7 +370,8 @@ heat = interaction.pivot(index="lr", columns="batch size", values="val accuracy"
 best_lr_by_batch = heat.idxmax()
 glue("grid_epochs", GRID_EPOCHS)
 
-# %% tags=["nbval-check-output"]
+# %%
+# Not compared by nbval: runs near the divergence limit (top rows) end differently with the thread count.
 print(heat.to_string(float_format=lambda v: f"{v:.3f}"))
 print("best learning rate per batch size:", {int(b): float(lr) for b, lr in best_lr_by_batch.items()})
 
@@ -554,8 +560,9 @@ plt.show()
 #
 # Optuna also **prunes**: the objective reports the validation accuracy
 # after every epoch (`trial.report`), and asks `trial.should_prune()`. With
-# the median rule, a trial whose accuracy at epoch $k$ is below the median of
-# earlier trials at epoch $k$ is stopped there. Hyperband
+# the median rule, a trial whose best accuracy so far is below the median of
+# what earlier trials had reached at the same epoch is stopped there (after a
+# few unpruned start-up trials and warm-up epochs). Hyperband
 # {cite}`li2018hyperband` develops the same idea (give many settings a small
 # budget, continue only the best) into an algorithm with guarantees; Optuna
 # has it as `HyperbandPruner`.

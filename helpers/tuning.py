@@ -143,7 +143,10 @@ def diverged(history: History) -> bool:
 
 
 def run_summary(history: History) -> dict:
-    """The columns every sweep reports for one run (accuracies as fractions, seconds of wall time)."""
+    """The columns every sweep reports for one run.
+
+    Accuracies are fractions; ``seconds per epoch`` is the median wall time of the epochs.
+    """
     if not len(history):
         raise ValueError("the history is empty: the run finished no epoch")
     has_val = bool(history.val_metric)
@@ -154,7 +157,8 @@ def run_summary(history: History) -> dict:
         "final train loss": history.train_loss[-1],
         "epochs run": len(history),
         "diverged": diverged(history),
-        "seconds per epoch": float(np.mean(history.seconds)),
+        # the median: one epoch slowed down by another program does not move it
+        "seconds per epoch": float(np.median(history.seconds)),
     }
 
 

@@ -310,7 +310,8 @@ print(batch_table[["steps per epoch", "total steps", "val accuracy", "final trai
     formatters={"val accuracy": "{:.3f}".format, "final train loss": "{:.3f}".format, "activation KiB": "{:.1f}".format}))
 
 # %% [markdown]
-# The time per epoch on this machine (measured, so it varies from run to run):
+# The time per epoch on this machine (the median over the epochs of each run;
+# measured, so it varies from run to run and with whatever else the machine is doing):
 
 # %%
 timing_columns = ["seconds per epoch"] + (["peak MiB"] if "peak MiB" in batch_table else [])
@@ -669,8 +670,8 @@ assert test_accuracy > 0.93
 print(f"chosen on validation: {study.best_value:.3f}; measured once on test: {test_accuracy:.3f}")
 
 # %% [markdown]
-# The chosen MLP scores {glue:text}`test_accuracy` on the test split, a
-# difference of {glue:text}`val_minus_test` from its validation score. With
+# The chosen MLP scores {glue:text}`test_accuracy` on the test split
+# (validation minus test: {glue:text}`val_minus_test`). With
 # 360 images per split both numbers carry a standard error of about one
 # point, so the gap itself is noise-sized here; what matters is that only the
 # test number is free of the selection. If we went back now and tuned again

@@ -1,0 +1,174 @@
+"""Tests of helpers.compare: the model-comparison runner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from helpers.compare import (
+    COLUMNS,
+    TorchClassifier,
+    compare,
+    count_model_parameters,
+    fit_and_measure,
+    learning_curve,
+    prediction_ms_per_1000,
+    side_by_side,
+)
+from helpers.data import load
+from helpers.models import CNN1D, GRUClassifier, count_parameters, mlp
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load("iris", seed=0).standardized()
+
+
+@pytest.fixture(scope="module")
+def signals():
+    """A tiny 1-D signal set for the CNN and GRU: class = where the bump is."""
+    rng = np.random.default_rng(0)
+    n, length = 120, 12
+    y = rng.integers(0, 3, n)
+    X = rng.normal(0, 0.1, (n, length)).astype(np.float32)
+    X[np.arange(n), 2 + 4 * y] += 2.0
+    from helpers.data import DataSet, Split
+
+    parts = [Split(X[i::3], y[i::3]) for i in range(3)]
+    return DataSet("bumps", "classification", *parts, class_names=["a", "b", "c"])
+
+
+def test_compare_returns_one_row_per_model_with_all_columns(iris):
+    models = {
+        "logistic": LogisticRegression(max_iter=500),
+        "tree": DecisionTreeClassifier(max_depth=2, random_state=0),
+        "mlp": TorchClassifier(mlp(4, [8], 3), epochs=5, lr=1e-2, device="cpu"),
+    }
+    table = compare(models, iris)
+    assert list(table.index) == list(models)
+    assert list(table.columns) == COLUMNS
+    assert table["test accuracy"].between(0, 1).all()
+    assert (table["train time (s)"] >= 0).all() and (table["predict time (ms / 1000)"] >= 0).all()
+    assert table.loc["logistic", "test accuracy"] > 0.8
+    # models are fitted in place
+    assert models["mlp"].history is not None and len(models["mlp"].history) == 5
+    assert table.loc["mlp", "parameters"] == count_parameters(models["mlp"].module) == 4 * 8 + 8 + 8 * 3 + 3
+
+
+def test_torch_sequence_models_run_through_compare(signals):
+    models = {
+        "CNN": TorchClassifier(CNN1D(n_classes=3, channels=4), epochs=2, device="cpu"),
+        "GRU": TorchClassifier(GRUClassifier(n_classes=3, hidden=4), epochs=2, device="cpu"),
+    }
+    table = compare(models, signals)
+    assert table["parameters"].tolist() == [count_parameters(m.module) for m in models.values()]
+
+
+def test_parameter_counts_of_sklearn_models(iris):
+    X, y = iris.train.X, iris.train.y
+    logistic = LogisticRegression(max_iter=500).fit(X, y)
+    assert count_model_parameters(logistic) == (3 * 4 + 3, "weights")
+    assert count_model_parameters(RidgeClassifier().fit(X, y))[0] == 3 * 4 + 3
+    assert count_model_parameters(LinearSVC().fit(X, y))[0] == 3 * 4 + 3
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    assert count_model_parameters(tree) == (tree.tree_.node_count, "tree nodes")
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert count_model_parameters(forest)[0] == sum(t.tree_.node_count for t in forest.estimators_)
+    boosted = HistGradientBoostingClassifier(max_iter=3).fit(X, y)
+    count, what = count_model_parameters(boosted)
+    assert what == "tree nodes" and count >= 3 * 3
+    svm = SVC().fit(X, y)
+    assert count_model_parameters(svm)[1] == "support vectors"
+    assert count_model_parameters(svm)[0] >= svm.support_vectors_.size
+    knn = KNeighborsClassifier().fit(X, y)
+    assert count_model_parameters(knn) == (X.size, "stored training values")
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    assert count_model_parameters(pipeline) == (15, "weights")
+    assert count_model_parameters(object()) == ("-", "")
+
+
+def test_prediction_time_is_per_1000_samples():
+    X = np.zeros((500, 2))
+    ms = prediction_ms_per_1000(lambda X: np.zeros(len(X)), X)
+    assert 0 <= ms < 1000
+    with pytest.raises(ValueError, match="empty"):
+        prediction_ms_per_1000(len, np.zeros((0, 2)))
+    with pytest.raises(TypeError, match="function"):
+        prediction_ms_per_1000("predict", X)
+    with pytest.raises(ValueError, match="repeats"):
+        prediction_ms_per_1000(len, X, repeats=0)
+
+
+def test_side_by_side_and_learning_curve(iris):
+    a = compare({"logistic": LogisticRegression(max_iter=500)}, iris)
+    b = compare({"tree": DecisionTreeClassifier(random_state=0), "logistic": LogisticRegression(max_iter=500)}, iris)
+    table = side_by_side({"A": a, "B": b}, "test accuracy")
+    assert list(table.columns) == ["A", "B"] and list(table.index) == ["logistic", "tree"]
+    assert np.isnan(table.loc["tree", "A"])
+    with pytest.raises(ValueError, match="no column"):
+        side_by_side({"A": a}, "accuracy")
+    with pytest.raises(TypeError, match="DataFrame"):
+        side_by_side({"A": [1]}, "test accuracy")
+
+    sizes_seen = []
+
+    def make_tree(n):
+        sizes_seen.append(n)
+        return DecisionTreeClassifier(random_state=0)
+
+    curve = learning_curve({"tree": make_tree, "mlp": lambda n: TorchClassifier(mlp(4, [], 3), epochs=2)}, iris, [10, 40])
+    assert sizes_seen == [10, 40]
+    assert curve["training samples"].tolist() == [10, 10, 40, 40]
+    assert curve["model"].tolist() == ["tree", "mlp", "tree", "mlp"]
+    assert curve["test accuracy"].between(0, 1).all() and (curve["train time (s)"] >= 0).all()
+    no_val = learning_curve({"mlp": lambda n: TorchClassifier(mlp(4, [], 3), epochs=2)}, iris, [20], use_val=False)
+    assert len(no_val) == 1
+    with pytest.raises(ValueError, match="training size"):
+        learning_curve({"tree": DecisionTreeClassifier}, iris, [10_000])
+    with pytest.raises(TypeError, match="function"):
+        learning_curve({"tree": DecisionTreeClassifier()}, iris, [10])
+
+
+def test_bad_inputs_give_clear_errors(iris):
+    with pytest.raises(TypeError, match="non-empty dict"):
+        compare({}, iris)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        compare([LogisticRegression()], iris)
+    with pytest.raises(TypeError, match="TorchClassifier"):
+        compare({"net": mlp(4, [], 3)}, iris)
+    with pytest.raises(TypeError, match="fit"):
+        compare({"x": 3}, iris)
+    with pytest.raises(TypeError, match="names"):
+        compare({"": LogisticRegression()}, iris)
+    with pytest.raises(TypeError, match="DataSet"):
+        compare({"lr": LogisticRegression()}, (iris.train.X, iris.train.y))
+    with pytest.raises(ValueError, match="classification"):
+        compare({"lr": LogisticRegression()}, load("diabetes"))
+    with pytest.raises(TypeError, match="nn.Module"):
+        TorchClassifier("not a model")
+    with pytest.raises(ValueError, match="epochs"):
+        TorchClassifier(mlp(4, [], 3), epochs=0)
+    with pytest.raises(ValueError, match="lr"):
+        TorchClassifier(mlp(4, [], 3), lr=-1)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        TorchClassifier(mlp(4, [], 3)).predict(iris.test.X)
+    with pytest.raises(TypeError, match="integer class labels"):
+        TorchClassifier(mlp(4, [], 3)).fit(iris.train.X, iris.train.y.astype(float))
+
+
+def test_fit_and_measure_without_validation(iris):
+    torch.manual_seed(0)
+    model = TorchClassifier(mlp(4, [8], 3), epochs=3, device="cpu")
+    row = fit_and_measure(model, iris, use_val=False)
+    assert set(row) == set(COLUMNS)
+    assert model.history.val_loss == []
+    assert isinstance(pd.Series(row)["test accuracy"], float)

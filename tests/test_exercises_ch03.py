@@ -1,0 +1,147 @@
+"""The checks of Chapter 3's exercises accept the reference solutions and reject plausible mistakes."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import helpers.exercises.ch03_choosing_an_algorithm as ex
+from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_choosing_an_algorithm.py"
+
+
+# ---- reference solutions (the same code as the notebook's solution cells) ----
+
+
+def knn_predict(X_train, y_train, X_query, k):
+    distances = ((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2)
+    nearest = np.argsort(distances, axis=1)[:, :k]
+    return np.array([np.bincount(y_train[row]).argmax() for row in nearest])
+
+
+def gini(labels):
+    _, counts = np.unique(labels, return_counts=True)
+    p = counts / counts.sum()
+    return 1 - (p**2).sum()
+
+
+def best_threshold(x, y):
+    def impurity(labels):
+        _, counts = np.unique(labels, return_counts=True)
+        p = counts / counts.sum()
+        return 1 - (p**2).sum()
+
+    values = np.unique(x)
+    best = (None, np.inf)
+    for t in (values[:-1] + values[1:]) / 2:
+        left, right = y[x <= t], y[x > t]
+        score = (len(left) * impurity(left) + len(right) * impurity(right)) / len(y)
+        if score < best[1]:
+            best = (t, score)
+    return best
+
+
+def choose_depth(depths, train_accuracy, val_accuracy):
+    best = max(val_accuracy)
+    return min(d for d, v in zip(depths, val_accuracy) if v == best)
+
+
+# ---- plausible wrong answers ----
+
+
+def knn_farthest(X_train, y_train, X_query, k):
+    distances = ((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2)
+    farthest = np.argsort(-distances, axis=1)[:, :k]
+    return np.array([np.bincount(y_train[row]).argmax() for row in farthest])
+
+
+def knn_always_one(X_train, y_train, X_query, k):
+    return knn_predict(X_train, y_train, X_query, 1)
+
+
+def gini_one_minus_max(labels):
+    _, counts = np.unique(labels, return_counts=True)
+    return 1 - counts.max() / counts.sum()
+
+
+def gini_entropy(labels):
+    _, counts = np.unique(labels, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def threshold_at_median(x, y):
+    t = float(np.median(x))
+    left, right = y[x <= t], y[x > t]
+    return t, (len(left) * gini(left) + len(right) * gini(right)) / len(y)
+
+
+def threshold_unweighted(x, y):
+    values = np.unique(x)
+    best = (None, np.inf)
+    for t in (values[:-1] + values[1:]) / 2:
+        score = gini(y[x <= t]) + gini(y[x > t])  # forgets to weight by the sizes of the halves
+        if score < best[1]:
+            best = (t, score)
+    return best
+
+
+def depth_by_training(depths, train_accuracy, val_accuracy):
+    return depths[int(np.argmax(train_accuracy))]
+
+
+def depth_last_max(depths, train_accuracy, val_accuracy):
+    best = max(val_accuracy)
+    return max(d for d, v in zip(depths, val_accuracy) if v == best)
+
+
+def stub(*args):
+    return None
+
+
+CASES = [
+    (ex.q1, knn_predict, [knn_farthest, knn_always_one]),
+    (ex.q2, gini, [gini_one_minus_max, gini_entropy]),
+    (ex.q3, best_threshold, [threshold_at_median, threshold_unweighted]),
+    (ex.q4, choose_depth, [depth_by_training, depth_last_max]),
+]
+
+
+@pytest.mark.parametrize("exercise, right, wrongs", CASES, ids=lambda v: getattr(v, "answer_name", ""))
+def test_check_accepts_solution_and_rejects_mistakes(exercise, right, wrongs):
+    assert exercise.evaluate(right).status == CORRECT, exercise.evaluate(right).message
+    for wrong in wrongs:
+        result = exercise.evaluate(wrong)
+        assert result.status == INCORRECT, (wrong.__name__, result)
+        assert result.message
+
+
+@pytest.mark.parametrize("exercise", ex.EXERCISES, ids=lambda e: e.answer_name)
+def test_missing_or_stub_answers_are_not_attempted(exercise):
+    assert exercise.evaluate(None).status == NOT_ATTEMPTED
+    assert exercise.evaluate(stub).status == NOT_ATTEMPTED
+    assert exercise.evaluate(3).status == INCORRECT  # not a function
+    assert len(exercise.hints) >= 2
+
+
+def test_failed_answer_reports_the_error_without_crashing():
+    def broken(*args):
+        raise ZeroDivisionError("oops")
+
+    result = ex.q2.evaluate(broken)
+    assert result.status == INCORRECT and "ZeroDivisionError" in result.message
+
+
+def _solution_blocks(source: str) -> list[str]:
+    blocks = re.findall(r"### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION", source, re.M | re.S)
+    return [textwrap.dedent(b).strip() for b in blocks]
+
+
+def test_solutions_match_the_notebook():
+    blocks = _solution_blocks(NOTEBOOK.read_text())
+    assert blocks == [e.solution_code for e in ex.EXERCISES]

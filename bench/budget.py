@@ -136,7 +136,8 @@ def write_reports(rows: list[dict], parameters: list[str], out: Path, stem: str,
         f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"torch {torch.__version__}",
-        f"- parameters: {' '.join(parameters) if parameters else 'the defaults'}",
+        f"- parameters: {' '.join(parameters) if parameters else 'the defaults'}; "
+        f"threads: {os.environ.get('OMP_NUM_THREADS', 'torch default')}",
         f"- load average (1 min) before each notebook: min {min(loads, default=0):.1f}, max {max(loads, default=0):.1f}",
         "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS),
     ]
@@ -159,6 +160,8 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--name", default="notebook_budget", help="file name of the tables, without extension")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit the kernels' torch/OpenMP threads (OMP_NUM_THREADS); default: no limit")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--row", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -169,6 +172,8 @@ def main(argv=None) -> int:
         return 0
 
     parse_parameters(args.parameters)  # fail early on a malformed one
+    if args.threads:  # inherited by each worker and its kernel
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     notebooks = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         parser.error(f"no notebooks found in {NOTEBOOKS}")

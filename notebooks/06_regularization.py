@@ -225,14 +225,17 @@ glue("ridge_norm_shrink", sweep["weight norm"].iloc[0] / sweep.loc[best_lam, "we
 assert sweep["weight norm"].is_monotonic_decreasing, "a stronger penalty never gives larger weights"
 assert sweep.loc[best_lam, "validation MSE"] < 0.5 * sweep["validation MSE"].iloc[0], "the right penalty helps"
 assert sweep.loc[best_lam, "validation MSE"] < 0.5 * sweep["validation MSE"].iloc[-1], "too much penalty hurts"
+assert sweep.loc[best_lam, "validation MSE"] < 2 * poly_table.loc[best_degree, "validation MSE"], "as good as a small model"
 
 # %% [markdown]
-# The weight norm falls steadily as $\lambda$ grows. The validation error is
-# U-shaped: {glue:text}`ridge_small_val_mse` with almost no penalty,
+# The weight norm falls steadily as $\lambda$ grows. The validation error
+# falls, stays low over a range of strengths, and rises again:
+# {glue:text}`ridge_small_val_mse` with almost no penalty,
 # {glue:text}`ridge_best_val_mse` at $\lambda =$ {glue:text}`best_lambda`
 # (with weights {glue:text}`ridge_norm_shrink` times smaller), and worse
 # again when the penalty flattens the curve. The same degree-15 model now
-# generalises about as well as the best small polynomial: the penalty, not
+# generalises about as well as the best small polynomial (degree
+# {glue:text}`best_degree`, {glue:text}`best_degree_val_mse`): the penalty, not
 # the number of parameters, sets the effective complexity. The strength is a
 # hyperparameter, chosen on validation data as in Chapter 7.
 #
@@ -338,13 +341,14 @@ glue("n_lasso_zero", n_lasso_zero)
 glue("n_ridge_zero", n_ridge_zero)
 glue("lasso_informative_kept", len(lasso_kept & set(informative)))
 assert n_lasso_zero >= 20 and n_ridge_zero == 0, "L1 zeroes weights, L2 does not"
-assert set(informative) <= lasso_kept, "the lasso keeps every informative feature"
+assert len(lasso_kept & set(informative)) >= len(informative) - 1, "the lasso keeps the informative features"
 
 # %% [markdown]
 # Of the {glue:text}`n_sparse_features` weights, the lasso sets
-# {glue:text}`n_lasso_zero` to exactly zero and keeps all
+# {glue:text}`n_lasso_zero` to exactly zero and keeps
 # {glue:text}`lasso_informative_kept` of the {glue:text}`n_informative`
-# informative features; ridge sets {glue:text}`n_ridge_zero` to zero. Solvers
+# informative features (one with a tiny true effect can be dropped with the
+# rest); ridge sets {glue:text}`n_ridge_zero` to zero. Solvers
 # for the lasso reach exact zeros with a **soft-thresholding** step
 # (Exercise 2), which a plain gradient step cannot do. In a neural network
 # trained by gradient descent, an L1 penalty therefore drives weights *near*

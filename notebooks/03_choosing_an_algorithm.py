@@ -676,7 +676,9 @@ for ax, (variant, X) in zip(axes, variants.items()):
     prediction = digit_models["MLP"].predict(standardize_like_training(X[example : example + 1]))[0]
     ax.imshow(X[example].reshape(8, 8), cmap="gray_r", vmin=0, vmax=16)
     ax.set_title(f"{variant}\nMLP says {prediction}", fontsize=9)
-    ax.axis("off")
+    ax.set(xticks=[], yticks=[])
+    for spine in ax.spines.values():  # draw the 8x8 frame, so the shift shows
+        spine.set_visible(True)
 fig.suptitle(f"a test digit {digits.test.y[example]}", fontsize=10)
 fig.tight_layout()
 plt.show()

@@ -50,7 +50,7 @@ def test_weight_report_counts_near_zero_weights():
     assert report["n_weights"] == 12 + 8
     assert report["fraction_near_zero"] == pytest.approx(12 / 20)
     assert report["l2_norm"] == pytest.approx(float(model[2].weight.detach().norm()), rel=1e-5)
-    assert report["max_abs"] == pytest.approx(float(model[2].weight.abs().max()))
+    assert report["max_abs"] == pytest.approx(float(model[2].weight.detach().abs().max()))
 
 
 def test_accuracy_row_and_table():

@@ -247,11 +247,12 @@ results["MNIST-1D"].round(3)
 
 # %%
 for data_name, table in results.items():
+    data_key = data_name.lower().replace("-", "")  # 'digits', 'mnist1d'
     for model_name, row in table.iterrows():
-        glue(f"acc_{key(data_name)}_{key(model_name)}", row["test accuracy"], fmt=".1%")
-        glue(f"train_s_{key(data_name)}_{key(model_name)}", row["train time (s)"], fmt=".2f")
-        glue(f"predict_ms_{key(data_name)}_{key(model_name)}", row["predict time (ms / 1000)"], fmt=".1f")
-        glue(f"params_{key(data_name)}_{key(model_name)}", f"{row['parameters']:,}")
+        glue(f"acc_{data_key}_{key(model_name)}", row["test accuracy"], fmt=".1%")
+        glue(f"train_s_{data_key}_{key(model_name)}", row["train time (s)"], fmt=".2f")
+        glue(f"predict_ms_{data_key}_{key(model_name)}", row["predict time (ms / 1000)"], fmt=".1f")
+        glue(f"params_{data_key}_{key(model_name)}", f"{row['parameters']:,}")
 
 acc = {name: table["test accuracy"] for name, table in results.items()}
 digit_spread = acc["digits"].drop("decision tree")

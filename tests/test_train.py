@@ -324,10 +324,23 @@ def test_bad_inputs_raise_clear_errors(kwargs, error, match):
 # --------------------------------------------------------------------------
 
 
-def test_progress_bar_shows_the_latest_epoch(capsys):
+def test_progress_bar_shows_the_latest_epoch(monkeypatch, capsys):
+    import tqdm.auto
+
+    shown = []
+
+    class RecordingBar(tqdm.auto.tqdm):
+        def update(self, n=1):
+            shown.append(str(self.postfix))
+            return super().update(n)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
     X, y = blobs()
-    fit(classifier(), (X, y), (X, y), loss_fn=nn.CrossEntropyLoss(), epochs=2, progress=True)
-    assert "val_accuracy" in capsys.readouterr().err
+    history = fit(classifier(), (X, y), (X, y), loss_fn=nn.CrossEntropyLoss(), epochs=2, progress=True)
+    assert len(shown) == 2
+    # When the bar moves to epoch 2, it already shows epoch 2's numbers.
+    assert f"{history.train_loss[-1]:.4f}" in shown[-1] and "val_accuracy" in shown[-1]
+    assert "epoch" in capsys.readouterr().err
 
 
 def test_progress_follows_the_environment_variable(monkeypatch, capsys):

@@ -176,8 +176,8 @@ class EarlyStopping(Callback):
 
 def _accuracy_count(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Number of correct predictions in a batch (summed later, divided once)."""
-    if outputs.ndim == 1:  # one logit per sample: binary classification
-        predicted = (outputs > 0).to(targets.dtype)
+    if outputs.ndim == 1 or outputs.shape[1] == 1:  # one logit per sample: binary classification
+        predicted = (outputs.reshape(targets.shape) > 0).to(targets.dtype)
     else:
         predicted = outputs.argmax(dim=1)
     return (predicted == targets).sum()

@@ -460,3 +460,12 @@ def test_channels_last_is_applied_when_the_device_module_says_so(monkeypatch):
     y = torch.arange(32) % 3
     fit(model, (X, y), loss_fn=nn.CrossEntropyLoss(), epochs=1, device="cpu", progress=False)
     assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_accuracy_of_a_single_logit_column_thresholds_at_zero():
+    """A binary model often outputs (n, 1); its accuracy must not argmax over one column."""
+    from helpers.train import METRICS
+
+    outputs = torch.tensor([[2.0], [-1.0], [0.5], [-3.0]])
+    targets = torch.tensor([1.0, 0.0, 0.0, 0.0])
+    assert METRICS["accuracy"](outputs, targets).item() == 3

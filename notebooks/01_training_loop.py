@@ -499,7 +499,7 @@ assert n_wrong > 0 or len(y_test_digits) < 50, "a model this small is not expect
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def my_mae(predictions, targets):
     ### BEGIN SOLUTION
     return (predictions - targets).abs().mean()
@@ -510,7 +510,7 @@ def my_mae(predictions, targets):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q1.check()
 
 # %% [markdown]
@@ -526,7 +526,7 @@ ex.q1.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def my_softmax(logits):
     ### BEGIN SOLUTION
     shifted = logits - logits.max(dim=1, keepdim=True).values  # same probabilities, no overflow
@@ -539,7 +539,7 @@ def my_softmax(logits):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
@@ -556,7 +556,7 @@ ex.q2.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def train_line(x, y, learning_rate, steps):
     ### BEGIN SOLUTION
     weight = torch.zeros(1, requires_grad=True)
@@ -577,7 +577,7 @@ def train_line(x, y, learning_rate, steps):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q3.check()
 
 # %% [markdown]
@@ -593,7 +593,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch01-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch01-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 ### BEGIN SOLUTION
 chosen_learning_rate = 0.2
 ### END SOLUTION
@@ -602,7 +602,7 @@ chosen_learning_rate = 0.2
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch01-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch01-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q4.check()
 
 # %% [markdown]

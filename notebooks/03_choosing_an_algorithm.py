@@ -735,7 +735,7 @@ plt.show()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch03-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch03-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def knn_predict(X_train, y_train, X_query, k):
     ### BEGIN SOLUTION
     distances = ((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2)
@@ -748,7 +748,7 @@ def knn_predict(X_train, y_train, X_query, k):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch03-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch03-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q1.check()
 
 # %% [markdown]
@@ -763,7 +763,7 @@ ex.q1.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch03-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch03-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def gini(labels):
     ### BEGIN SOLUTION
     _, counts = np.unique(labels, return_counts=True)
@@ -776,7 +776,7 @@ def gini(labels):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch03-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch03-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
@@ -794,7 +794,7 @@ ex.q2.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch03-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch03-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def best_threshold(x, y):
     ### BEGIN SOLUTION
     def impurity(labels):
@@ -817,7 +817,7 @@ def best_threshold(x, y):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch03-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch03-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q3.check()
 
 # %% [markdown]
@@ -833,7 +833,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch03-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch03-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def choose_depth(depths, train_accuracy, val_accuracy):
     ### BEGIN SOLUTION
     best = max(val_accuracy)
@@ -845,7 +845,7 @@ def choose_depth(depths, train_accuracy, val_accuracy):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch03-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch03-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q4.check()
 
 # %% [markdown]

@@ -726,7 +726,7 @@ assert best_method != "none"
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch06-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch06-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def ridge_weights(X, y, lam):
     ### BEGIN SOLUTION
     n_features = X.shape[1]
@@ -738,7 +738,7 @@ def ridge_weights(X, y, lam):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch06-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch06-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q1.check()
 
 # %% [markdown]
@@ -755,7 +755,7 @@ ex.q1.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch06-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch06-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def soft_threshold(w, threshold):
     ### BEGIN SOLUTION
     return torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0)
@@ -766,7 +766,7 @@ def soft_threshold(w, threshold):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch06-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch06-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
@@ -782,7 +782,7 @@ ex.q2.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch06-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch06-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def my_dropout(x, p, training):
     ### BEGIN SOLUTION
     if not training or p == 0:
@@ -796,7 +796,7 @@ def my_dropout(x, p, training):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch06-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch06-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q3.check()
 
 # %% [markdown]
@@ -814,7 +814,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch06-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch06-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def early_stopping_epochs(val_losses, patience):
     ### BEGIN SOLUTION
     best, best_epoch, waited = float("inf"), 0, 0
@@ -833,7 +833,7 @@ def early_stopping_epochs(val_losses, patience):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch06-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch06-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q4.check()
 
 # %% [markdown]

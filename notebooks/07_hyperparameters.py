@@ -775,7 +775,7 @@ print(pd.concat([nested_table, means.to_frame("mean").T]).to_string(float_format
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch07-ex1-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch07-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def descend_bowl(lr, curvature, w0, steps):
     ### BEGIN SOLUTION
     w = [float(w0)]
@@ -790,7 +790,7 @@ def descend_bowl(lr, curvature, w0, steps):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch07-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch07-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q1.check()
 
 # %% [markdown]
@@ -808,7 +808,7 @@ ex.q1.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch07-ex2-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch07-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def scaled_lr(base_lr, base_batch_size, batch_size, rule="linear"):
     ### BEGIN SOLUTION
     ratio = batch_size / base_batch_size
@@ -824,7 +824,7 @@ def scaled_lr(base_lr, base_batch_size, batch_size, rule="linear"):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch07-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch07-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
@@ -842,7 +842,7 @@ ex.q2.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch07-ex3-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch07-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def log_uniform(low, high, size, rng):
     ### BEGIN SOLUTION
     return np.exp(rng.uniform(np.log(low), np.log(high), size))
@@ -853,7 +853,7 @@ def log_uniform(low, high, size, rng):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch07-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch07-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q3.check()
 
 # %% [markdown]
@@ -870,7 +870,7 @@ ex.q3.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch07-ex4-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch07-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def my_space(trial):
     ### BEGIN SOLUTION
     return {
@@ -885,7 +885,7 @@ def my_space(trial):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch07-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch07-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q4.check()
 
 # %% [markdown]
@@ -902,7 +902,7 @@ ex.q4.check()
 # :class: dropdown
 # ```
 
-# %% tags=["solution"] nbgrader={"grade": false, "grade_id": "ch07-ex5-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "ch07-ex5-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def reported_accuracy(results):
     ### BEGIN SOLUTION
     chosen = results["val accuracy"].idxmax()
@@ -914,7 +914,7 @@ def reported_accuracy(results):
 # ```{solution-end}
 # ```
 
-# %% tags=["nbval-check-output"] nbgrader={"grade": true, "grade_id": "ch07-ex5-check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "ch07-ex5-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q5.check()
 
 # %% [markdown]

@@ -26,9 +26,9 @@ Every function returns the *mean* over the batch (a 0-d tensor), so any of
 them can be passed to ``helpers.train.fit`` as ``loss_fn``.
 
 Also here: ``balanced_class_weights`` (the usual weights against class
-imbalance), ``reliability_curve`` and ``expected_calibration_error`` (do
-predicted probabilities match how often the model is right?), and the two data sets Chapter 4 uses:
-``make_outlier_regression`` and ``make_imbalanced``.
+imbalance) and the two data sets Chapter 4 uses: ``make_outlier_regression``
+and ``make_imbalanced``. Calibration (do predicted probabilities match how
+often the model is right?) is measured with ``helpers.metrics``.
 
 The input checks read values (NaN, label range), which on a GPU makes the
 CPU wait for the device once per call; pass ``check=False`` to skip them in a
@@ -323,7 +323,7 @@ def hinge(scores: torch.Tensor, targets: torch.Tensor, margin: float = 1.0, *, c
 
 
 # --------------------------------------------------------------------------
-# Class weights and calibration
+# Class weights
 # --------------------------------------------------------------------------
 
 
@@ -347,54 +347,6 @@ def balanced_class_weights(labels, n_classes: int | None = None) -> torch.Tensor
     counts = torch.bincount(labels.long(), minlength=n_classes).float()
     weights = len(labels) / (n_classes * counts.clamp(min=1))
     return torch.where(counts > 0, weights, torch.zeros_like(weights))
-
-
-def reliability_curve(probabilities, labels, n_bins: int = 10):
-    """Confidence against accuracy, bin by bin: the data of a reliability diagram.
-
-    Samples are binned by confidence (their largest probability) into
-    ``n_bins`` equal-width bins of [0, 1]. ``probabilities`` (n, C) rows
-    summing to 1, ``labels`` (n,). Returns a pandas DataFrame with one row
-    per non-empty bin: ``confidence`` (mean), ``accuracy`` and ``count``.
-    A calibrated model has accuracy = confidence in every bin.
-    """
-    import pandas as pd
-
-    p = torch.as_tensor(probabilities).detach().float().cpu()
-    y = torch.as_tensor(labels).detach().cpu()
-    if p.ndim != 2 or y.shape != p.shape[:1] or len(p) == 0:
-        raise ValueError(f"expected probabilities (n, C) and labels (n,), got {tuple(p.shape)} and {tuple(y.shape)}")
-    if not torch.isfinite(p).all() or (p < 0).any() or not torch.allclose(p.sum(1), torch.ones(len(p)), atol=1e-3):
-        raise ValueError("probabilities must be finite, non-negative and sum to 1 per row (apply softmax first)")
-    if not isinstance(n_bins, int) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
-    confidence, predicted = p.max(dim=1)
-    correct = (predicted == y).float()
-    bins = (confidence * n_bins).ceil().long().clamp(1, n_bins) - 1  # bin k holds (k/n_bins, (k+1)/n_bins]
-    rows = []
-    for k in range(n_bins):
-        in_bin = bins == k
-        if in_bin.any():
-            rows.append({
-                "bin": k,
-                "confidence": float(confidence[in_bin].mean()),
-                "accuracy": float(correct[in_bin].mean()),
-                "count": int(in_bin.sum()),
-            })
-    return pd.DataFrame(rows).set_index("bin")
-
-
-def expected_calibration_error(probabilities, labels, n_bins: int = 10) -> float:
-    """Expected calibration error (Guo et al. 2017), a fraction in [0, 1].
-
-    Samples are binned by confidence (their largest probability); in each
-    bin we compare the mean confidence with the accuracy, and average the
-    gaps weighted by bin size. 0 means "when it says 80%, it is right 80% of
-    the time". ``probabilities`` (n, C) rows summing to 1, ``labels`` (n,).
-    """
-    curve = reliability_curve(probabilities, labels, n_bins)
-    weights = curve["count"] / curve["count"].sum()
-    return float((weights * (curve["confidence"] - curve["accuracy"]).abs()).sum())
 
 
 # --------------------------------------------------------------------------

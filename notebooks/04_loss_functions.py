@@ -65,6 +65,7 @@ from torch import nn
 
 from helpers import glue, losses, setup
 from helpers.data import load
+from helpers.metrics import expected_calibration_error, reliability_table, top_label_confidence
 from helpers.exercises import ch04_loss_functions as ex
 from helpers.models import mlp
 from helpers.plots import plot_decision_boundary, use_style
@@ -552,7 +553,7 @@ digit_results = pd.DataFrame(
         f"val accuracy, epoch {EARLY_EPOCH}": [h.val_metric[EARLY_EPOCH - 1] for h in digit_histories.values()],
         "test accuracy": [(p.argmax(1) == yd_test_cpu).float().mean().item() for p in digit_probabilities.values()],
         "mean confidence": [p.max(1).values.mean().item() for p in digit_probabilities.values()],
-        "ECE": [losses.expected_calibration_error(p, yd_test_cpu) for p in digit_probabilities.values()],
+        "ECE": [expected_calibration_error(*top_label_confidence(p, yd_test_cpu)) for p in digit_probabilities.values()],
     },
     index=pd.Index(list(DIGIT_LOSSES), name="loss"),
 )
@@ -562,7 +563,7 @@ digit_results.round(3)
 fig, (ax_speed, ax_cal) = plt.subplots(1, 2, figsize=(9.5, 3.4))
 for name, history in digit_histories.items():
     ax_speed.plot(history.epoch, history.val_metric, marker="o", ms=3, color=margin_colours[name], label=name)
-    curve = losses.reliability_curve(digit_probabilities[name], yd_test_cpu)
+    curve = reliability_table(*top_label_confidence(digit_probabilities[name], yd_test_cpu))
     curve = curve[curve["count"] >= 10]  # bins with a handful of digits are mostly noise
     ax_cal.plot(curve["confidence"], curve["accuracy"], marker="o", ms=3, color=margin_colours[name], label=name)
 ax_speed.set(xlabel="epoch", ylabel="validation accuracy", title="learning speed")
@@ -756,7 +757,7 @@ for name, loss_fn in {"cross-entropy": losses.cross_entropy,
         "train logit gap": (top2[:, 0] - top2[:, 1]).mean().item(),
         "test accuracy": (test_logits.argmax(1) == yd_test_cpu).float().mean().item(),
         "test confidence": smoothing_confidences[name].mean().item(),
-        "test ECE": losses.expected_calibration_error(test_logits.softmax(1), yd_test_cpu),
+        "test ECE": expected_calibration_error(*top_label_confidence(test_logits.softmax(1), yd_test_cpu)),
     })
 smoothing_results = pd.DataFrame(smoothing_rows).set_index("loss")
 smoothing_results.round(3)

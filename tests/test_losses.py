@@ -164,14 +164,6 @@ def test_balanced_class_weights_match_sklearn():
     assert losses.balanced_class_weights(y, n_classes=4)[3] == 0
 
 
-def test_expected_calibration_error():
-    # always 100% sure and always right: perfectly calibrated
-    p = torch.eye(3)[[0, 1, 2, 0]]
-    assert losses.expected_calibration_error(p, torch.tensor([0, 1, 2, 0])) == pytest.approx(0.0)
-    # 100% sure and right half the time: a gap of 0.5
-    assert losses.expected_calibration_error(p, torch.tensor([0, 1, 0, 1])) == pytest.approx(0.5)
-
-
 def test_make_outlier_regression_is_reproducible():
     x, y, out = losses.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
     x2, y2, out2 = losses.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
@@ -258,19 +250,7 @@ def test_bad_hyperparameters():
         losses.focal_loss(logits, labels, gamma=-1)
     with pytest.raises(ValueError, match="empty"):
         losses.mse(torch.zeros(0), torch.zeros(0))
-    with pytest.raises(ValueError, match="probabilities"):
-        losses.expected_calibration_error(torch.ones(2, 3), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="outlier_fraction"):
         losses.make_outlier_regression(outlier_fraction=0.7)
     with pytest.raises(ValueError, match="does not occur"):
         losses.make_imbalanced(np.zeros((4, 1)), np.zeros(4, dtype=int), minority_class=1)
-
-
-def test_reliability_curve():
-    p = torch.tensor([[0.95, 0.05], [0.9, 0.1], [0.4, 0.6], [0.3, 0.7]])
-    curve = losses.reliability_curve(p, torch.tensor([0, 1, 1, 1]), n_bins=10)
-    assert list(curve.index) == [5, 6, 8, 9]  # confidences 0.6, 0.7, 0.9, 0.95
-    assert curve["count"].sum() == 4
-    assert curve.loc[8, "accuracy"] == 0.0 and curve.loc[9, "accuracy"] == 1.0
-    with pytest.raises(ValueError, match="n_bins"):
-        losses.reliability_curve(p, torch.tensor([0, 1, 1, 1]), n_bins=0)

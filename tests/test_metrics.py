@@ -306,3 +306,10 @@ def test_rotate_images_keeps_shape_and_a_full_turn_is_identity():
         metrics.rotate_images(X, np.nan)
     with pytest.raises(ValueError, match="n_samples"):
         metrics.rotate_images(np.zeros((0, 64)), 10)
+
+
+def test_calibration_of_class_probabilities():
+    """From probabilities (n, classes): always 100% sure and always right is calibrated; right half the time is not."""
+    p = np.eye(3)[[0, 1, 2, 0]]
+    assert metrics.expected_calibration_error(*metrics.top_label_confidence(p, [0, 1, 2, 0])) == pytest.approx(0.0)
+    assert metrics.expected_calibration_error(*metrics.top_label_confidence(p, [0, 1, 0, 1])) == pytest.approx(0.5)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -11,44 +9,18 @@ import pytest
 
 import helpers.exercises.ch03_choosing_an_algorithm as ex
 from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from notebook_support import solution_namespace
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_choosing_an_algorithm.py"
 
 
-# ---- reference solutions (the same code as the notebook's solution cells) ----
+# ---- reference solutions: the notebook's own solution cells ----
 
-
-def knn_predict(X_train, y_train, X_query, k):
-    distances = ((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2)
-    nearest = np.argsort(distances, axis=1)[:, :k]
-    return np.array([np.bincount(y_train[row]).argmax() for row in nearest])
-
-
-def gini(labels):
-    _, counts = np.unique(labels, return_counts=True)
-    p = counts / counts.sum()
-    return 1 - (p**2).sum()
-
-
-def best_threshold(x, y):
-    def impurity(labels):
-        _, counts = np.unique(labels, return_counts=True)
-        p = counts / counts.sum()
-        return 1 - (p**2).sum()
-
-    values = np.unique(x)
-    best = (None, np.inf)
-    for t in (values[:-1] + values[1:]) / 2:
-        left, right = y[x <= t], y[x > t]
-        score = (len(left) * impurity(left) + len(right) * impurity(right)) / len(y)
-        if score < best[1]:
-            best = (t, score)
-    return best
-
-
-def choose_depth(depths, train_accuracy, val_accuracy):
-    best = max(val_accuracy)
-    return min(d for d, v in zip(depths, val_accuracy) if v == best)
+_SOLUTIONS = solution_namespace(NOTEBOOK)
+knn_predict = _SOLUTIONS["knn_predict"]
+gini = _SOLUTIONS["gini"]
+best_threshold = _SOLUTIONS["best_threshold"]
+choose_depth = _SOLUTIONS["choose_depth"]
 
 
 # ---- plausible wrong answers ----
@@ -135,13 +107,3 @@ def test_failed_answer_reports_the_error_without_crashing():
 
     result = ex.q2.evaluate(broken)
     assert result.status == INCORRECT and "ZeroDivisionError" in result.message
-
-
-def _solution_blocks(source: str) -> list[str]:
-    blocks = re.findall(r"### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION", source, re.M | re.S)
-    return [textwrap.dedent(b).strip() for b in blocks]
-
-
-def test_solutions_match_the_notebook():
-    blocks = _solution_blocks(NOTEBOOK.read_text())
-    assert blocks == [e.solution_code for e in ex.EXERCISES]

@@ -39,6 +39,7 @@ student: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/jupytext --sync $(NB)
+	$(BIN)/python -m helpers.exercises.solutions notebooks
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False $(NB:.py=.ipynb)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-import textwrap
 from pathlib import Path
 
 import jupytext
 import nbformat
 
-from helpers.student import BEGIN, END, is_solution_cell
+from helpers.exercises.solutions import code_between_markers  # noqa: F401 (re-exported for the tests)
+from helpers.student import is_solution_cell
 
 SMOKE_PARAMETERS = {"SEED": 1, "BUDGET": 0.5}
 
@@ -23,14 +23,6 @@ def read_cells(path: Path) -> list[tuple[str, str]]:
 def solution_cells(path: Path) -> list[nbformat.NotebookNode]:
     """The cells tagged ``solution``, in order."""
     return [cell for cell in jupytext.read(path).cells if is_solution_cell(cell)]
-
-
-def code_between_markers(source: str) -> str:
-    """The dedented code between BEGIN SOLUTION and END SOLUTION."""
-    lines = source.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip().startswith(BEGIN))
-    end = next(i for i, line in enumerate(lines) if line.strip().startswith(END))
-    return textwrap.dedent("\n".join(lines[start + 1 : end])).strip()
 
 
 def import_statements(path: Path) -> str:

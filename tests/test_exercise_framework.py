@@ -10,7 +10,7 @@ def _square_checker(answer):
     expect_close(value, 9, what="square(3)")
 
 
-square = Exercise("Exercise 0 (square)", "square", _square_checker, hints=["Multiply.", "x * x"], solution="return x * x")
+square = Exercise("Exercise 0 (square)", "square", _square_checker, hints=["Multiply.", "x * x"])
 
 
 def test_correct_incorrect_and_not_attempted():
@@ -35,7 +35,7 @@ def test_a_function_that_raises_gets_feedback_naming_the_error():
 
 def test_check_without_argument_looks_up_the_answer_in_the_callers_globals(capsys):
     globals().pop("square_answer_missing", None)
-    exercise = Exercise("E", "square_answer_missing", _square_checker, hints=["h"], solution="")
+    exercise = Exercise("E", "square_answer_missing", _square_checker, hints=["h"])
     exercise.check()
     assert "not attempted" in capsys.readouterr().out.lower()
     globals()["square_answer_missing"] = lambda x: x * x
@@ -58,16 +58,31 @@ def test_hints_and_solution(capsys):
     assert "x * x" in square.hint(2)
     with pytest.raises(ValueError, match="hints 1 to 2"):
         square.hint(3)
-    assert square.solution() == "return x * x"
+
+
+def test_solution_comes_from_the_generated_file_and_is_refused_while_grading(monkeypatch, capsys):
+    from helpers.exercises import ch01_training_loop as ch01
+    from helpers.exercises import solutions
+
+    assert ch01.q1.chapter == "01_training_loop"
+    assert ch01.q1.solution() == solutions.lookup("01_training_loop", "my_mae")
+    monkeypatch.setenv("HELPERS_GRADING", "1")
+    assert "switched off while grading" in ch01.q1.solution()
+    assert "abs()" not in capsys.readouterr().out.split("switched off")[-1]
+
+
+def test_a_missing_solution_says_how_to_regenerate_the_file():
+    with pytest.raises(LookupError, match="python -m helpers.exercises.solutions"):
+        square.solution()
 
 
 def test_an_exercise_needs_hints():
     with pytest.raises(ValueError):
-        Exercise("E", "x", _square_checker, hints=[], solution="")
+        Exercise("E", "x", _square_checker, hints=[])
 
 
 def test_checkers_can_raise_incorrect_with_their_own_message():
     def checker(answer):
         raise Incorrect("use a loop")
 
-    assert Exercise("E", "x", checker, ["h"], "").evaluate(1).message == "use a loop"
+    assert Exercise("E", "x", checker, ["h"]).evaluate(1).message == "use a loop"

@@ -1,5 +1,8 @@
 """Every chapter's checks accept its reference solution, and the solution shown is the one in the notebook.
 
+Solutions are written once, in the notebooks' solution cells; helpers/exercises/solutions.json is
+generated from them (``python -m helpers.exercises.solutions``) and must not go stale.
+
 Each chapter's own tests/test_exercises_chNN.py shows that its checks reject plausible wrong answers.
 """
 
@@ -10,7 +13,8 @@ import importlib
 import pytest
 
 from conftest import chapter_sources
-from helpers.exercises import Exercise
+from conftest import NOTEBOOKS
+from helpers.exercises import Exercise, solutions
 from notebook_support import code_between_markers, solution_cells, solution_namespace
 
 CHAPTERS = chapter_sources()
@@ -38,7 +42,7 @@ def test_solution_shown_to_learners_is_the_notebooks(source):
     assert len(exercises) == len(cells), "one Exercise per solution cell"
     for exercise, cell in zip(exercises, cells):
         assert exercise.answer_name in cell.source, f"{exercise.name}: the solution cell never defines {exercise.answer_name}"
-        assert exercise.solution_code == code_between_markers(cell.source), f"{exercise.name}: solution text drifted"
+        assert exercise.solution_code == code_between_markers(cell.source), f"{exercise.name}: solutions.json is stale"
         assert len(exercise.hints) >= 2, f"{exercise.name} needs at least two hints"
 
 
@@ -47,3 +51,23 @@ def test_checks_report_not_attempted_for_empty_answers(source):
     for exercise in exercises_of(source):
         for empty in (None, ...):
             assert exercise.evaluate(empty).status == "not attempted"
+
+
+def test_generated_solutions_file_is_fresh():
+    import json
+
+    on_disk = json.loads(solutions.SOLUTIONS_FILE.read_text(encoding="utf-8"))
+    assert on_disk == solutions.build(NOTEBOOKS), (
+        "helpers/exercises/solutions.json is stale: run `python -m helpers.exercises.solutions` (part of `make notebooks`)"
+    )
+
+
+def test_no_exercise_module_repeats_a_solution():
+    for source in CHAPTERS:
+        module_text = (NOTEBOOKS.parent / "helpers" / "exercises" / f"ch{source.stem}.py").read_text()
+        for cell in solution_cells(source):
+            code = code_between_markers(cell.source)
+            for line in code.splitlines():
+                line = line.strip()
+                if len(line) > 40:  # a distinctive line of solution code
+                    assert line not in module_text, f"ch{source.stem}.py repeats the solution line {line!r}"

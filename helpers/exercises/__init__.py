@@ -6,7 +6,7 @@ the notebook the learner writes an answer, then calls::
 
     ex.q1.check()      # correct / incorrect (with a hint of why) / not attempted
     ex.q1.hint()       # a first hint; hint(2) a stronger one
-    ex.q1.solution()   # the reference solution
+    ex.q1.solution()   # the reference solution (from the chapter's solution cell)
 
 ``check()`` with no argument looks up the answer by name in the notebook
 (``ex.q1.answer_name``); ``check(value)`` checks ``value`` directly.
@@ -16,14 +16,19 @@ A broken answer never crashes the check: ``None`` or a missing name means
 a message saying what was expected, without giving the answer away.
 
 Instructors grading with nbgrader set ``HELPERS_GRADING=1``: then a check
-that is not correct raises ``AssertionError`` so the grade cell fails.
+that is not correct raises ``AssertionError`` so the grade cell fails, and
+``solution()`` refuses to show the answer.
+
+The solutions are written once, in the chapter notebooks' solution cells;
+``helpers.exercises.solutions`` copies them into a generated file that
+``solution()`` reads.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-import textwrap
+import sys
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -72,13 +77,16 @@ class Exercise:
         answer_name: str,
         checker: Callable[[Any], None],
         hints: list[str],
-        solution: str,
         success: str = "",
+        chapter: str | None = None,
     ):
         if not hints:
             raise ValueError(f"exercise {name!r} needs at least one hint")
         self.name, self.answer_name, self.checker = name, answer_name, checker
-        self.hints, self.solution_code, self.success = list(hints), textwrap.dedent(solution).strip(), success
+        self.hints, self.success = list(hints), success
+        # The chapter whose solution cells hold the answer: by default the one the
+        # defining module is named after (helpers.exercises.ch01_training_loop -> 01_training_loop).
+        self.chapter = chapter or _chapter_of(sys._getframe(1).f_globals.get("__name__", ""))
 
     def _lookup(self, depth: int = 2):
         frame = inspect.currentframe()
@@ -129,13 +137,30 @@ class Exercise:
         print(text)
         return text
 
+    @property
+    def solution_code(self) -> str:
+        """The reference solution: the code of the chapter's solution cell."""
+        from helpers.exercises.solutions import lookup
+
+        return lookup(self.chapter, self.answer_name)
+
     def solution(self) -> str:
-        """Print the reference solution."""
+        """Print the reference solution (refused while grading, ``HELPERS_GRADING=1``)."""
+        if os.environ.get(GRADING_ENV_VAR) == "1":
+            message = f"{self.name}: solutions are switched off while grading ({GRADING_ENV_VAR}=1)"
+            print(message)
+            return message
         print(f"{self.name}, solution:\n{self.solution_code}")
         return self.solution_code
 
     def __repr__(self) -> str:
         return f"Exercise({self.name!r}, answer_name={self.answer_name!r})"
+
+
+def _chapter_of(module_name: str) -> str:
+    """``helpers.exercises.ch01_training_loop`` -> ``01_training_loop`` (else the name unchanged)."""
+    last = module_name.rsplit(".", 1)[-1]
+    return last[2:] if last.startswith("ch") and last[2:4].isdigit() else last
 
 
 class NotAttempted(Exception):

@@ -122,7 +122,6 @@ q1 = Exercise(
         "Subtract, take absolute values, then average: three tensor operations.",
         "`(predictions - targets).abs()` gives each absolute error; `.mean()` averages them into a scalar tensor.",
     ],
-    solution="return (predictions - targets).abs().mean()",
     success="your MAE matches F.l1_loss.",
 )
 
@@ -135,11 +134,6 @@ q2 = Exercise(
         "e^(z - c) / sum e^(z - c) equals e^z / sum e^z for any c: choose c as the row's largest logit, "
         "so the biggest exponent is e^0 = 1.",
     ],
-    solution="""
-    shifted = logits - logits.max(dim=1, keepdim=True).values  # same probabilities, no overflow
-    exponentials = shifted.exp()
-    return exponentials / exponentials.sum(dim=1, keepdim=True)
-    """,
     success="your softmax matches torch.softmax, even for huge logits.",
 )
 
@@ -152,19 +146,6 @@ q3 = Exercise(
         "Create `torch.zeros(1, requires_grad=True)` for w and b; update them inside `torch.no_grad()`; "
         "set `.grad = None` after each step, or the gradients of all steps add up.",
     ],
-    solution="""
-    weight = torch.zeros(1, requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    for _ in range(steps):
-        loss = ((weight * x + bias - y) ** 2).mean()
-        loss.backward()
-        with torch.no_grad():
-            weight -= learning_rate * weight.grad
-            bias -= learning_rate * bias.grad
-        weight.grad = None
-        bias.grad = None
-    return weight.item(), bias.item()
-    """,
     success="your loop is gradient descent.",
 )
 
@@ -176,6 +157,5 @@ q4 = Exercise(
         "Section 4's table shows a rate that crawls, one that converges and one that explodes.",
         "For this problem, rates between about 0.1 and 0.5 converge within 30 steps; 1.0 explodes.",
     ],
-    solution="chosen_learning_rate = 0.2",
     success="that learning rate converges in 30 steps.",
 )

@@ -153,12 +153,6 @@ q1 = Exercise(
         "`np.where(missing, means, X)` fills the gaps; `np.hstack([filled, missing.astype(float)])` appends "
         "the indicators.",
     ],
-    solution="""
-    means = np.nanmean(X_train, axis=0)
-    missing = np.isnan(X)
-    filled = np.where(missing, means, X)
-    return np.hstack([filled, missing.astype(float)])
-    """,
     success="gaps filled with the training means, and the model can still see where they were.",
 )
 
@@ -171,10 +165,6 @@ q2 = Exercise(
         "Compare each value with each category: `np.asarray(values)[:, None] == np.asarray(categories)[None, :]` "
         "is already the answer as booleans.",
     ],
-    solution="""
-    matches = np.asarray(values, dtype=object)[:, None] == np.asarray(categories, dtype=object)[None, :]
-    return matches.astype(float)
-    """,
     success="one column per category, and an unknown category is a row of zeros.",
 )
 
@@ -187,16 +177,6 @@ q3 = Exercise(
         "For each label: `members = rng.permutation(np.flatnonzero(y == label))`, then send the first "
         "`round(test_fraction * len(members))` of them to the test part.",
     ],
-    solution="""
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for label in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == label))
-        n_test = int(round(test_fraction * len(members)))
-        test.extend(members[:n_test])
-        train.extend(members[n_test:])
-    return np.array(train), np.array(test)
-    """,
     success="each class keeps its share in both parts.",
 )
 
@@ -209,9 +189,5 @@ q4 = Exercise(
         "`make_pipeline(SelectKBest(f_classif, k=k), LogisticRegression())` is one model; give it to "
         "`cross_val_score(..., X, y, cv=5)` and return the mean.",
     ],
-    solution="""
-    model = make_pipeline(SelectKBest(f_classif, k=k), LogisticRegression())
-    return float(cross_val_score(model, X, y, cv=5).mean())
-    """,
     success="near chance on noise, well above it when there is signal: an honest estimate.",
 )

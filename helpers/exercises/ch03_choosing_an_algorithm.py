@@ -85,11 +85,6 @@ q1 = Exercise(
         "np.argsort(distances, axis=1)[:, :k] gives the indices of the k nearest training points "
         "of each query; np.bincount(y_train[indices]).argmax() is their majority vote.",
     ],
-    solution="""
-distances = ((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2)
-nearest = np.argsort(distances, axis=1)[:, :k]
-return np.array([np.bincount(y_train[row]).argmax() for row in nearest])
-""",
     success="prediction means a distance to every training point: that is why k-NN predicts slowly.",
 )
 
@@ -120,11 +115,6 @@ q2 = Exercise(
         "First find the fraction p_k of the labels that belong to each class k; np.unique(labels, return_counts=True) helps.",
         "The impurity is 1 minus the sum of the squared fractions: 0 for a pure node, 0.5 for a 50/50 node of two classes.",
     ],
-    solution="""
-_, counts = np.unique(labels, return_counts=True)
-p = counts / counts.sum()
-return 1 - (p**2).sum()
-""",
     success="a pure node scores 0, and a tree's split is the one that lowers this most.",
 )
 
@@ -169,21 +159,6 @@ q3 = Exercise(
         "For each candidate t, left = y[x <= t] and right = y[x > t]; the weighted impurity is "
         "(len(left) * gini(left) + len(right) * gini(right)) / len(y). Keep the smallest.",
     ],
-    solution="""
-def impurity(labels):
-    _, counts = np.unique(labels, return_counts=True)
-    p = counts / counts.sum()
-    return 1 - (p**2).sum()
-
-values = np.unique(x)
-best = (None, np.inf)
-for t in (values[:-1] + values[1:]) / 2:
-    left, right = y[x <= t], y[x > t]
-    score = (len(left) * impurity(left) + len(right) * impurity(right)) / len(y)
-    if score < best[1]:
-        best = (t, score)
-return best
-""",
     success="a decision tree repeats this search over every feature, then inside each half.",
 )
 
@@ -222,10 +197,6 @@ q4 = Exercise(
         "Among the depths with the highest validation accuracy, return the smallest: "
         "min(d for d, v in zip(depths, val_accuracy) if v == max(val_accuracy)).",
     ],
-    solution="""
-best = max(val_accuracy)
-return min(d for d, v in zip(depths, val_accuracy) if v == best)
-""",
     success="the training accuracy was never needed: it only grows with depth.",
 )
 

@@ -59,9 +59,6 @@ q1 = Exercise(
         "The loss per sample can be written max(z, 0) - z*y + log(1 + exp(-|z|)); exp(-|z|) is never above 1, "
         "so nothing overflows. torch.log1p(x) computes log(1 + x) accurately for small x.",
     ],
-    solution="""
-    return (scores.clamp(min=0) - scores * targets + torch.log1p(torch.exp(-scores.abs()))).mean()
-    """,
     success="no overflow for large scores, and the same value as F.binary_cross_entropy_with_logits.",
 )
 
@@ -103,9 +100,6 @@ q2 = Exercise(
         "The derivative is r inside [-delta, delta] and delta * sign(r) outside: that is r clipped to "
         "[-delta, delta] (torch.clamp).",
     ],
-    solution="""
-    return residuals.clamp(-delta, delta)
-    """,
     success="an outlier pulls on the fit with a force of at most delta, however far away it lies.",
 )
 
@@ -144,10 +138,6 @@ q3 = Exercise(
         "The weight of class c is n / (n_classes * count_c), with n = len(labels): then every class carries "
         "the same total weight n / n_classes.",
     ],
-    solution="""
-    counts = torch.bincount(labels, minlength=n_classes).float()
-    return len(labels) / (n_classes * counts)
-    """,
     success="each class now carries the same total weight in the loss.",
 )
 
@@ -195,10 +185,6 @@ q4 = Exercise(
         "The target is (1 - smoothing) * one_hot + smoothing / n_classes: the true class gets "
         "1 - smoothing + smoothing / n_classes, every other class smoothing / n_classes.",
     ],
-    solution="""
-    one_hot = F.one_hot(labels, n_classes).float()
-    return (1 - smoothing) * one_hot + smoothing / n_classes
-    """,
     success="cross-entropy against these targets is exactly F.cross_entropy(..., label_smoothing=smoothing).",
 )
 

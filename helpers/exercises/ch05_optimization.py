@@ -138,10 +138,6 @@ q1 = Exercise(
         "In torch.optim.SGD's convention the new velocity is `momentum * velocity + grad` (no 1 - momentum factor), "
         "and the step is `x - lr * new_velocity`.",
     ],
-    solution="""
-    new_velocity = momentum * velocity + grad
-    return x - lr * new_velocity, new_velocity
-    """,
     success="your momentum step matches torch.optim.SGD(momentum=...).",
 )
 
@@ -154,13 +150,6 @@ q2 = Exercise(
         "m = beta1*m + (1-beta1)*grad; s = beta2*s + (1-beta2)*grad**2; m_hat = m/(1-beta1**t); "
         "s_hat = s/(1-beta2**t); x - lr*m_hat/(sqrt(s_hat)+eps). Return the uncorrected m and s.",
     ],
-    solution="""
-    m = beta1 * m + (1 - beta1) * grad
-    s = beta2 * s + (1 - beta2) * grad**2
-    m_hat = m / (1 - beta1**t)
-    s_hat = s / (1 - beta2**t)
-    return x - lr * m_hat / (np.sqrt(s_hat) + eps), m, s
-    """,
     success="your Adam steps match torch.optim.Adam's.",
 )
 
@@ -172,9 +161,6 @@ q3 = Exercise(
         "Each coordinate evolves on its own: one step multiplies theta_i by (1 - lr * c_i). When does that shrink?",
         "|1 - lr * c| < 1 means 0 < lr < 2 / c, and it must hold for every curvature at once: the largest one decides.",
     ],
-    solution="""
-    return 2.0 / max(curvatures)
-    """,
     success="the steepest direction sets the limit.",
 )
 
@@ -187,11 +173,5 @@ q4 = Exercise(
         "In the cosine part, count steps from the end of the warm-up, k = step - warmup_steps, and use "
         "np.cos(np.pi * k / (total_steps - warmup_steps)).",
     ],
-    solution="""
-    if step < warmup_steps:
-        return peak_lr * (step + 1) / warmup_steps
-    k = step - warmup_steps
-    return peak_lr * (1 + np.cos(np.pi * k / (total_steps - warmup_steps))) / 2
-    """,
     success="your schedule rises linearly, peaks at peak_lr, and glides down along a cosine.",
 )

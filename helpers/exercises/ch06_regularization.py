@@ -163,10 +163,6 @@ q1 = Exercise(
         "Set the gradient of ||X w - y||^2 + lam ||w||^2 to zero: 2 X^T (X w - y) + 2 lam w = 0.",
         "Solve (X^T X + lam I) w = X^T y with `np.linalg.solve`; `np.eye(X.shape[1])` is I.",
     ],
-    solution="""
-    n_features = X.shape[1]
-    return np.linalg.solve(X.T @ X + lam * np.eye(n_features), X.T @ y)
-    """,
     success="your weights match ridge regression, and shrink to 0 as lam grows.",
 )
 
@@ -178,7 +174,6 @@ q2 = Exercise(
         "Shrink each |w| by the threshold, clip at 0 from below, then put the sign back.",
         "`torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0)`.",
     ],
-    solution="return torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0)",
     success="small weights become exactly 0 and the others shrink: this is why the lasso is sparse.",
 )
 
@@ -191,12 +186,6 @@ q3 = Exercise(
         "Multiply x by the mask and divide by (1 - p) so the expected output equals x; "
         "when `training` is False return x itself.",
     ],
-    solution="""
-    if not training or p == 0:
-        return x
-    keep = (torch.rand_like(x) >= p).to(x.dtype)
-    return x * keep / (1 - p)
-    """,
     success="your dropout zeroes about p of the values, rescales the rest, and does nothing in eval mode.",
 )
 
@@ -210,16 +199,5 @@ q4 = Exercise(
         "A loss below the best resets the counter to 0; anything else adds 1. When the counter reaches "
         "`patience`, return (this epoch, best epoch); after the loop return (len(val_losses), best epoch).",
     ],
-    solution="""
-    best, best_epoch, waited = float("inf"), 0, 0
-    for epoch, value in enumerate(val_losses, start=1):
-        if value < best:
-            best, best_epoch, waited = value, epoch, 0
-        else:
-            waited += 1
-            if waited >= patience:
-                return epoch, best_epoch
-    return len(val_losses), best_epoch
-    """,
     success="you stop where helpers.train.EarlyStopping stops, and keep the right weights.",
 )

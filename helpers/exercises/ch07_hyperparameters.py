@@ -52,13 +52,6 @@ q1 = Exercise(
         "The derivative of (a / 2) * w**2 is a * w; one step is w - lr * a * w.",
         "Start a list with w0, append `steps` new values, and return np.array of the list (steps + 1 values).",
     ],
-    solution="""
-    w = [float(w0)]
-    for _ in range(steps):
-        gradient = curvature * w[-1]
-        w.append(w[-1] - lr * gradient)
-    return np.array(w)
-    """,
     success="each step multiplies w by (1 - lr * curvature), so it converges exactly when that factor is in (-1, 1).",
 )
 
@@ -97,14 +90,6 @@ q2 = Exercise(
         "Compute the ratio batch_size / base_batch_size first; the rules differ only in what they do with it.",
         "linear: base_lr * ratio; sqrt: base_lr * math.sqrt(ratio); otherwise `raise ValueError(...)`.",
     ],
-    solution="""
-    ratio = batch_size / base_batch_size
-    if rule == "linear":
-        return base_lr * ratio
-    if rule == "sqrt":
-        return base_lr * math.sqrt(ratio)
-    raise ValueError(f"rule must be 'linear' or 'sqrt', got {rule!r}")
-    """,
     success="remember that both rules are first guesses: check the new learning rate with a short sweep.",
 )
 
@@ -142,7 +127,6 @@ q3 = Exercise(
         "Draw uniformly between log(low) and log(high), then undo the logarithm.",
         "`np.exp(rng.uniform(np.log(low), np.log(high), size))`.",
     ],
-    solution="return np.exp(rng.uniform(np.log(low), np.log(high), size))",
     success="this is what scipy.stats.loguniform and Optuna's suggest_float(..., log=True) do.",
 )
 
@@ -200,13 +184,6 @@ q4 = Exercise(
         "suggest_float('lr', 1e-4, 1.0, log=True), suggest_categorical('batch_size', [32, 64, 128]), "
         "suggest_float('dropout', 0.0, 0.5).",
     ],
-    solution="""
-    return {
-        "lr": trial.suggest_float("lr", 1e-4, 1.0, log=True),
-        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
-        "dropout": trial.suggest_float("dropout", 0.0, 0.5),
-    }
-    """,
     success="Optuna records each distribution, so TPE models lr on a log scale; "
     "tuning.mlp_objective(..., space=my_space) would tune exactly these three.",
 )
@@ -249,9 +226,5 @@ q5 = Exercise(
         "Two steps: find the row with the highest validation accuracy, then read its test accuracy.",
         "`results['val accuracy'].idxmax()` gives the row label; use it with `results.loc[...]`.",
     ],
-    solution="""
-    chosen = results["val accuracy"].idxmax()
-    return float(results.loc[chosen, "test accuracy"])
-    """,
     success="the test split only measures the choice; it never makes it.",
 )

@@ -170,15 +170,6 @@ q1 = Exercise(
         "precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2PR / (P + R); test each denominator "
         "before dividing and use 0.0 when it is zero.",
     ],
-    solution="""
-    tp = np.sum((y_pred == 1) & (y_true == 1))
-    fp = np.sum((y_pred == 1) & (y_true == 0))
-    fn = np.sum((y_pred == 0) & (y_true == 1))
-    precision = tp / (tp + fp) if tp + fp > 0 else 0.0
-    recall = tp / (tp + fn) if tp + fn > 0 else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-    return float(precision), float(recall), float(f1)
-    """,
     success="your three scores match.",
 )
 
@@ -191,14 +182,6 @@ q2 = Exercise(
         "np.array_split(indices, k) makes the blocks (sizes differ by at most one); "
         "np.setdiff1d(indices, val_idx) gives the training indices.",
     ],
-    solution="""
-    indices = np.arange(n_samples)
-    folds = []
-    for val_idx in np.array_split(indices, k):
-        train_idx = np.setdiff1d(indices, val_idx)
-        folds.append((train_idx, val_idx))
-    return folds
-    """,
     success="every sample is validated on exactly once.",
 )
 
@@ -211,13 +194,6 @@ q3 = Exercise(
         "rng.integers(0, n, size=n) gives the positions; collect n_boot accuracies and call "
         "np.percentile(accuracies, [2.5, 97.5]).",
     ],
-    solution="""
-    rng = np.random.default_rng(seed)
-    n = len(correct)
-    accuracies = [correct[rng.integers(0, n, size=n)].mean() for _ in range(n_boot)]
-    low, high = np.percentile(accuracies, [2.5, 97.5])
-    return float(low), float(high)
-    """,
     success="your interval has the right centre and width.",
 )
 
@@ -231,17 +207,5 @@ q4 = Exercise(
         "np.ceil(confidences * n_bins) - 1, clipped to [0, n_bins - 1], is the bin number; weight each bin's "
         "|accuracy - confidence| by inside.mean(), the share of samples in it, and add them up.",
     ],
-    solution="""
-    confidences = np.asarray(confidences, dtype=float)
-    correct = np.asarray(correct, dtype=float)
-    bins = np.clip(np.ceil(confidences * n_bins) - 1, 0, n_bins - 1).astype(int)
-    ece = 0.0
-    for m in range(n_bins):
-        inside = bins == m
-        if inside.any():
-            gap = abs(correct[inside].mean() - confidences[inside].mean())
-            ece += inside.mean() * gap
-    return float(ece)
-    """,
     success="your ECE matches helpers.metrics.expected_calibration_error.",
 )

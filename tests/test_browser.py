@@ -155,16 +155,17 @@ def _visit(ctx, url: str, screenshot: Path | None) -> Visit:
     response = page.goto(url, wait_until="load")
     visit.status = response.status if response else None
     visit.report = page.evaluate(REPORT_JS)
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot))
     for solution in page.locator("div.solution.dropdown").all():
         content = solution.locator("> :not(.admonition-title)").first
         before = content.is_visible()
         solution.locator("button.toggle-button").click()
-        if not before:
+        try:
             content.wait_for(state="visible", timeout=2000)
+        except sync_api.TimeoutError:
+            pass  # recorded as not opening
         visit.dropdowns.append((before, content.is_visible()))
-    if screenshot is not None:
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(screenshot))
     visit.failed_requests += [f"{u} (outside 127.0.0.1: blocked)" for u in ctx.blocked[blocked_before:]]
     page.close()
     return visit

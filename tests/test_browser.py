@@ -44,10 +44,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--disable-sync",
 ]
-# A tall window, so that the screenshot (the top of the page: title, launch buttons, the
-# first sections with their math and usually a figure) needs no re-layout of the page; a
-# whole chapter is ~25,000 px tall, 5 MB and seconds to encode.
-VIEWPORT = {"width": 1280, "height": 2000}
+# A laptop's window; the screenshot is its first screen (a taller window costs the browser a
+# third more CPU time, and a whole chapter is ~25,000 px tall, 5 MB and seconds to encode).
+VIEWPORT = {"width": 1280, "height": 1000}
 # A known error of a third-party extension, harmless: sphinx-thebe 0.3 adds its one-line
 # configuration script (`const THEBE_JS_URL = ...`) through Sphinx 7.4, which writes it into
 # every page twice; the second copy fails to redeclare the constants the first one set.
@@ -87,7 +86,7 @@ class Visit:
     status: int | None = None
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
-    report: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict, repr=False)
     dropdowns: list[tuple[bool, bool]] = field(default_factory=list)  # (visible before, after a click)
 
 

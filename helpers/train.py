@@ -9,7 +9,9 @@ One epoch of ``fit`` does what Chapter 1 writes by hand:
         optimizer.step(); zero the gradients  # a small step downhill
 
 then it measures the validation loss and metric and asks the callbacks
-(early stopping, ...) whether to go on.
+(early stopping, ...) whether to go on. Read ``fit`` below top to bottom:
+the set-up, then the loop over epochs; each step is a small function
+further down (``_train_one_epoch`` is the loop above).
 
 Design choices, and why:
 
@@ -25,6 +27,16 @@ Design choices, and why:
   the GPU's memory is sent one batch at a time from pinned memory, and
   2-D convolutional models use the channels-last layout. None of this
   happens on the CPU, where it would be slower (see ``helpers.device``).
+- The default optimizer is Adam with torch's fused kernel where the device
+  has one (one operation for all parameters instead of several per tensor).
+- Before training, the model runs once on two training samples (eval mode,
+  no gradients: nothing changes), so that an ``X`` of the wrong shape or
+  labels beyond the model's classes get a clear ``ValueError`` instead of
+  torch's ``mat1 and mat2 shapes cannot be multiplied``.
+- ``augment=`` transforms each training batch on the device (e.g. MixUp,
+  with soft labels); ``checkpoint=`` writes everything needed to resume at
+  the end of each epoch, and ``resume=True`` continues exactly where a
+  run stopped (the files: ``helpers.checkpoint``).
 - A NaN or infinite loss stops training with a message naming the usual
   causes; an interrupt (the stop button, Ctrl-C) stops it too. Either way
   the model keeps its best weights and you keep the history so far.
@@ -330,8 +342,10 @@ def fit(
     checkpoint, resume
         A file to write the whole training state to at the end of every
         epoch (atomically: see ``helpers.checkpoint``). With ``resume=True``
-        training continues from that file, if it exists, up to ``epochs``,
-        and ends exactly as an uninterrupted run would.
+        training continues from that file, if it exists, up to ``epochs``
+        (the total, not the number of epochs still to train), and ends
+        exactly as an uninterrupted run would; without ``resume`` an
+        existing file is overwritten at the end of the first epoch.
     progress
         Show a progress bar; by default only in interactive sessions.
     """
@@ -342,9 +356,9 @@ def fit(
     device = choose_device(device)
     X_train, y_train, X_val, y_val = _data_on_device(train, val, device)
     _model_on_device(model, device)
-    optimizer = optimizer if optimizer is not None else default_optimizer(model, lr)
     autocast, scaler = _precision(device, mixed_precision)
     n_outputs = _check_data_fits_model(model, X_train, y_train, y_val, device, autocast)
+    optimizer = optimizer if optimizer is not None else default_optimizer(model, lr)
     setup = _Setup(model, loss_fn, optimizer, scheduler, scheduler_step, batch_size, device, autocast, scaler,
                    augment, metric_fn, n_outputs)
 
@@ -744,7 +758,9 @@ def _check_data_fits_model(model, X, y, y_val, device, autocast) -> int | None:
     try:
         with torch.no_grad(), autocast:
             outputs = model(sample)
-    except RuntimeError as error:
+    except torch.OutOfMemoryError:
+        raise
+    except RuntimeError as error:  # torch's "mat1 and mat2 shapes cannot be multiplied" and the like
         raise ValueError(_input_mismatch_message(model, X, error)) from error
     finally:
         model.train(was_training)

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.checks import check_model
+
 # Marks a file written by save_checkpoint, and the layout of what it holds.
 FORMAT = "helpers.checkpoint/1"
 MAX_LISTED = 5  # mismatched names listed in an error message, at most
@@ -216,8 +218,7 @@ def save_weights(model: nn.Module, path) -> None:
     The file loads with ``model.load_state_dict(torch.load(path, weights_only=True))``
     or with :func:`load_weights`.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     _atomic_save(_to_cpu(model.state_dict()), _check_path(path))
 
 
@@ -231,8 +232,7 @@ def load_weights(model: nn.Module, path, strict: bool = True):
     backbone); shapes must match either way. Returns torch's
     ``(missing_keys, unexpected_keys)`` named tuple.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be True or False, got {strict!r}")
     path = _check_path(path)

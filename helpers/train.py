@@ -60,7 +60,7 @@ import torch
 from torch import nn
 
 from helpers.checkpoint import check_weights_match, load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from helpers.data import check_features_and_targets
+from helpers.checks import check_choice, check_features_and_targets, check_model, check_positive_int
 from helpers.device import choose_device, keep_on_device, mixed_precision_dtype, use_channels_last
 
 PROGRESS_ENV_VAR = "HELPERS_PROGRESS"
@@ -172,10 +172,8 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss"):
-        if not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience must be a positive integer, got {patience!r}")
-        if monitor not in ("val_loss", "val_metric"):
-            raise ValueError(f"monitor must be 'val_loss' or 'val_metric', got {monitor!r}")
+        check_positive_int(patience, "patience")
+        check_choice(monitor, "monitor", ("val_loss", "val_metric"))
         self.patience, self.min_delta, self.monitor = patience, min_delta, monitor
 
     def on_train_begin(self, model):
@@ -674,16 +672,12 @@ def default_optimizer(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimiz
 def _check_fit_arguments(model, loss_fn, epochs, batch_size, metric, callbacks, scheduler_step, mixed_precision,
                          augment, checkpoint, resume):
     """Clear errors for bad arguments, before anything runs; returns the metric and the callbacks as a list."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     if not callable(loss_fn):
         raise TypeError("loss_fn must be callable, e.g. nn.CrossEntropyLoss()")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if scheduler_step not in ("epoch", "batch"):
-        raise ValueError(f"scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
+    check_positive_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size")
+    check_choice(scheduler_step, "scheduler_step", ("epoch", "batch"))
     if mixed_precision not in ("auto", True, False):
         raise ValueError(f"mixed_precision must be 'auto', True or False, got {mixed_precision!r}")
     if augment is not None and not callable(augment):

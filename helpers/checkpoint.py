@@ -22,6 +22,7 @@ Three promises, and how they are kept:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import tempfile
@@ -64,23 +65,15 @@ def _atomic_save(obj, path: str) -> None:
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
-        with _suppress_os_error():
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    with _suppress_os_error():  # make the rename itself durable (POSIX; not possible on Windows)
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX; not possible on Windows)
         directory = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
-
-
-class _suppress_os_error:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        return kind is not None and issubclass(kind, OSError)
 
 
 def _safe_load(path: str):

@@ -43,7 +43,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from helpers.data import DataSet, check_features_and_targets
+from helpers.checks import as_labels, check_features_and_targets, check_model, check_positive, check_positive_int, to_numpy
+from helpers.data import DataSet
 from helpers.models import count_parameters
 from helpers.train import History, fit, predict
 
@@ -75,21 +76,15 @@ class TorchClassifier:
     history: History | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
-        if not isinstance(self.module, nn.Module):
-            raise TypeError(f"module must be a torch.nn.Module, got {type(self.module).__name__}")
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        check_model(self.module, "module")
+        check_positive_int(self.epochs, "epochs")
+        check_positive_int(self.batch_size, "batch_size")
+        check_positive(self.lr, "lr")
 
     def fit(self, X, y, val=None) -> "TorchClassifier":
         """Train on ``X`` (n, ...) float features and ``y`` (n,) integer labels."""
-        X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
+        X, y = np.asarray(to_numpy(X), dtype=np.float32), as_labels(y, "y")
         check_features_and_targets(X, y)
-        if y.dtype.kind not in "iu":
-            raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
         if val is not None:
             val = (np.asarray(val[0], dtype=np.float32), np.asarray(val[1]))
         optimizer = torch.optim.Adam(self.module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
@@ -173,8 +168,7 @@ def prediction_ms_per_1000(predict_fn: Callable, X, repeats: int = 3) -> float:
     """Milliseconds ``predict_fn`` takes per 1000 rows of ``X`` (the best of ``repeats`` runs)."""
     if not callable(predict_fn):
         raise TypeError("predict_fn must be a function such as model.predict")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    check_positive_int(repeats, "repeats")
     n = len(X)
     if n == 0:
         raise ValueError("X is empty: need at least one sample to time predictions")
@@ -186,7 +180,7 @@ def prediction_ms_per_1000(predict_fn: Callable, X, repeats: int = 3) -> float:
     return 1000 * best * 1000 / n
 
 
-def _check_model(name, model) -> None:
+def _check_estimator(name, model) -> None:
     if not isinstance(name, str) or not name:
         raise TypeError(f"model names must be non-empty strings, got {name!r}")
     if isinstance(model, nn.Module):
@@ -216,7 +210,7 @@ def fit_and_measure(model, data: DataSet, use_val: bool = True) -> dict:
     when ``use_val`` is true.
     """
     _check_data(data)
-    _check_model(type(model).__name__, model)
+    _check_estimator(type(model).__name__, model)
     X_train, y_train = data.train.X, data.train.y
     start = time.perf_counter()
     if isinstance(model, TorchClassifier) and use_val:
@@ -241,7 +235,7 @@ def compare(models: dict, data: DataSet, use_val: bool = True, verbose: bool = F
         raise TypeError("models must be a non-empty dict {name: model}")
     _check_data(data)
     for name, model in models.items():
-        _check_model(name, model)
+        _check_estimator(name, model)
     rows = {}
     for name, model in models.items():
         if verbose:
@@ -306,7 +300,7 @@ def learning_curve(
         X, y = data.train.X[keep], data.train.y[keep]
         for name, make in make_models.items():
             model = make(size)
-            _check_model(name, model)
+            _check_estimator(name, model)
             start = time.perf_counter()
             if isinstance(model, TorchClassifier) and use_val:
                 model.fit(X, y, val=(data.val.X, data.val.y))

@@ -19,10 +19,19 @@ Splits of classification sets are stratified (each split keeps the class
 proportions). Features are returned raw; ``DataSet.standardized()`` rescales
 them with statistics of the *training* split only, so nothing leaks from the
 validation and test sets into training.
+
+Also here, for experiments that need data with a known flaw:
+
+- ``make_outlier_regression``, ``make_imbalanced``: a line with gross
+  outliers, a class made rare (Chapter 4);
+- ``add_noise``, ``shift_images``, ``rotate_images``: distribution shifts
+  that test whether a model still works on inputs unlike its training data
+  (Chapter 8).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -31,6 +40,8 @@ import pandas as pd
 import torch
 from sklearn import datasets as skdatasets
 from sklearn.model_selection import train_test_split
+
+from helpers.checks import as_array, check_features_and_targets, check_number, check_positive_int, check_same_length
 
 # --------------------------------------------------------------------------
 # Containers
@@ -126,31 +137,8 @@ class DataSet:
 
 
 # --------------------------------------------------------------------------
-# Input checks shared by every helper
+# Tensors
 # --------------------------------------------------------------------------
-
-
-def check_features_and_targets(X, y, *, allow_nan: bool = False) -> None:
-    """Raise a clear error unless ``X`` (n, ...) and ``y`` (n,) fit together."""
-    if X is None or y is None:
-        raise TypeError("expected features X and targets y, got None")
-    X_shape, y_shape = tuple(np.shape(X)), tuple(np.shape(y))
-    if len(X_shape) < 2:
-        raise ValueError(f"X must have shape (n_samples, n_features, ...), got shape {X_shape}")
-    if len(y_shape) != 1:
-        raise ValueError(f"y must have shape (n_samples,), got shape {y_shape}")
-    if X_shape[0] != y_shape[0]:
-        raise ValueError(f"X and y have different lengths: {X_shape[0]} samples vs {y_shape[0]} targets")
-    if X_shape[0] == 0:
-        raise ValueError("the data is empty: X and y have 0 samples")
-    if not allow_nan:
-        X_values = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
-        if X_values.dtype.kind == "f" and not np.isfinite(X_values).all():
-            bad = int((~np.isfinite(X_values)).sum())
-            raise ValueError(
-                f"X contains {bad} NaN or infinite values; impute or drop them first "
-                "(see the data preparation chapter)"
-            )
 
 
 def to_tensors(X, y, device: torch.device | str = "cpu", task: str = "classification"):
@@ -357,3 +345,109 @@ def dataset_table(names: list[str] | None = None, seed: int = 0) -> pd.DataFrame
     """The "Data Set" table: one row per data set, generated from the loaders."""
     rows = [load(n, seed=seed).table_row() for n in (names or available())]
     return pd.DataFrame(rows).set_index("data set")
+
+
+# --------------------------------------------------------------------------
+# Generated data sets for experiments (Chapter 4: outliers, class imbalance)
+# --------------------------------------------------------------------------
+
+
+def make_outlier_regression(
+    n_samples: int = 200,
+    outlier_fraction: float = 0.1,
+    slope: float = 1.5,
+    intercept: float = 0.5,
+    noise: float = 0.3,
+    outlier_shift: float = -6.0,
+    seed: int = 0,
+):
+    """A straight line with Gaussian noise, plus a few gross outliers.
+
+    x is uniform in [-2, 2]; y = slope x + intercept + noise. The outliers are
+    taken among the points with the largest x and shifted by
+    ``outlier_shift`` (like a sensor that fails when the signal is high), so
+    they pull a least-squares line's slope and not just its height.
+    Returns float32 arrays ``x`` (n,), ``y`` (n,) and a boolean mask
+    ``is_outlier`` (n,).
+    """
+    check_positive_int(n_samples, "n_samples", minimum=10)
+    check_number(outlier_fraction, "outlier_fraction", low=0.0, high=0.5, high_open=True)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, n_samples)
+    y = slope * x + intercept + rng.normal(0, noise, n_samples)
+    n_out = int(round(outlier_fraction * n_samples))
+    candidates = np.argsort(x)[-max(3 * n_out, 1):]  # among the right-most 3 x n_out points
+    chosen = rng.choice(candidates, size=n_out, replace=False)
+    is_outlier = np.zeros(n_samples, dtype=bool)
+    is_outlier[chosen] = True
+    y[is_outlier] += outlier_shift + rng.normal(0, 1.0, n_out)
+    return x.astype(np.float32), y.astype(np.float32), is_outlier
+
+
+def make_imbalanced(X, y, minority_class: int = 1, keep_fraction: float = 0.1, seed: int = 0):
+    """Keep only ``keep_fraction`` of the samples of ``minority_class`` (chosen at random with ``seed``).
+
+    ``X`` (n, ...) and ``y`` (n,) arrays; returns the reduced ``(X, y)`` in the
+    original order. Every other class is kept whole. At least one sample of
+    the minority class is kept.
+    """
+    X, y = as_array(X, "X"), as_array(y, "y", ndim=1)
+    check_same_length(X, y, "X", "y")
+    check_number(keep_fraction, "keep_fraction", low=0.0, high=1.0, low_open=True)
+    members = np.flatnonzero(y == minority_class)
+    if len(members) == 0:
+        raise ValueError(f"class {minority_class!r} does not occur in y")
+    rng = np.random.default_rng(seed)
+    n_keep = max(1, int(math.floor(keep_fraction * len(members))))
+    dropped = rng.choice(members, size=len(members) - n_keep, replace=False)
+    keep = np.ones(len(y), dtype=bool)
+    keep[dropped] = False
+    return X[keep], y[keep]
+
+
+# --------------------------------------------------------------------------
+# Distribution shift: the same inputs, a little different (Chapter 8)
+# --------------------------------------------------------------------------
+
+
+def _as_images(X, image_shape):
+    X = as_array(X, "X", ndim=2)
+    height, width = image_shape
+    if X.shape[1] != height * width:
+        raise ValueError(f"rows of X have {X.shape[1]} values, which is not an image of shape {image_shape}")
+    return X.reshape(len(X), height, width)
+
+
+def add_noise(X, std: float, seed: int = 0) -> np.ndarray:
+    """``X`` plus Gaussian noise of standard deviation ``std`` (in the units of ``X``)."""
+    X = as_array(X, "X", ndim=2)
+    check_number(std, "std", low=0.0)
+    rng = np.random.default_rng(seed)
+    return (X + rng.normal(0.0, std, size=X.shape)).astype(X.dtype if X.dtype.kind == "f" else np.float32)
+
+
+def shift_images(X, dx: int, dy: int, image_shape: tuple[int, int] = (8, 8), fill: float = 0.0) -> np.ndarray:
+    """Move every flattened image ``dx`` pixels right and ``dy`` pixels down; new pixels get ``fill``."""
+    for name, value in (("dx", dx), ("dy", dy)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be a whole number of pixels, got {value!r}")
+    images = _as_images(X, image_shape)
+    height, width = image_shape
+    out = np.full_like(images, fill)
+    src_rows = slice(max(0, -dy), min(height, height - dy))
+    dst_rows = slice(max(0, dy), min(height, height + dy))
+    src_cols = slice(max(0, -dx), min(width, width - dx))
+    dst_cols = slice(max(0, dx), min(width, width + dx))
+    if abs(dx) < width and abs(dy) < height:
+        out[:, dst_rows, dst_cols] = images[:, src_rows, src_cols]
+    return out.reshape(len(images), -1)
+
+
+def rotate_images(X, degrees: float, image_shape: tuple[int, int] = (8, 8)) -> np.ndarray:
+    """Rotate every flattened image by ``degrees`` about its centre (pixels leaving the frame are lost)."""
+    from scipy.ndimage import rotate
+
+    check_number(degrees, "degrees")
+    images = _as_images(X, image_shape).astype(np.float32)
+    rotated = rotate(images, degrees, axes=(1, 2), reshape=False, order=1, mode="constant", cval=0.0)
+    return rotated.reshape(len(images), -1)

@@ -26,8 +26,8 @@ Every function returns the *mean* over the batch (a 0-d tensor), so any of
 them can be passed to ``helpers.train.fit`` as ``loss_fn``.
 
 Also here: ``balanced_class_weights`` (the usual weights against class
-imbalance) and the two data sets Chapter 4 uses: ``make_outlier_regression``
-and ``make_imbalanced``. Calibration (do predicted probabilities match how
+imbalance). The two data sets Chapter 4 uses, ``make_outlier_regression``
+and ``make_imbalanced``, are in ``helpers.data``. Calibration (do predicted probabilities match how
 often the model is right?) is measured with ``helpers.metrics``.
 
 The input checks read values (NaN, label range), which on a GPU makes the
@@ -37,33 +37,18 @@ long training run once the data is known to be clean.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
+
+from helpers.checks import as_labels, check_finite_tensor, check_number, check_positive, check_tensor
 
 # --------------------------------------------------------------------------
 # Input checks: each raises TypeError / ValueError saying what was expected
 # --------------------------------------------------------------------------
 
 
-def _check_tensor(x, name: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-
-
-def _check_finite(x: torch.Tensor, name: str) -> None:
-    if not torch.isfinite(x).all():
-        bad = int((~torch.isfinite(x)).sum())
-        raise ValueError(
-            f"{name} contains {bad} NaN or infinite values; check the data, "
-            "or lower the learning rate if the model's outputs diverged"
-        )
-
-
 def _check_regression(predictions, targets, check: bool = True) -> None:
-    _check_tensor(predictions, "predictions")
-    _check_tensor(targets, "targets")
+    check_tensor(predictions, "predictions")
+    check_tensor(targets, "targets")
     if not predictions.is_floating_point() or not targets.is_floating_point():
         raise TypeError(
             f"predictions and targets must be float tensors, got {predictions.dtype} and {targets.dtype}"
@@ -76,14 +61,14 @@ def _check_regression(predictions, targets, check: bool = True) -> None:
     if predictions.numel() == 0:
         raise ValueError("the batch is empty: predictions and targets have 0 elements")
     if check:
-        _check_finite(predictions, "predictions")
-        _check_finite(targets, "targets")
+        check_finite_tensor(predictions, "predictions")
+        check_finite_tensor(targets, "targets")
 
 
 def _check_logits_and_labels(logits, labels, check: bool = True) -> int:
     """Check (n, C) logits against (n,) integer labels; return C."""
-    _check_tensor(logits, "logits")
-    _check_tensor(labels, "labels")
+    check_tensor(logits, "logits")
+    check_tensor(labels, "labels")
     if not logits.is_floating_point():
         raise TypeError(f"logits must be a float tensor, got {logits.dtype}")
     if logits.ndim != 2:
@@ -102,7 +87,7 @@ def _check_logits_and_labels(logits, labels, check: bool = True) -> int:
         raise ValueError("the batch is empty: logits and labels have 0 samples")
     n_classes = logits.shape[1]
     if check:
-        _check_finite(logits, "logits")
+        check_finite_tensor(logits, "logits")
         low, high = int(labels.min()), int(labels.max())
         if low < 0 or high >= n_classes:
             raise ValueError(
@@ -113,8 +98,8 @@ def _check_logits_and_labels(logits, labels, check: bool = True) -> int:
 
 
 def _check_binary(scores, targets, check: bool = True) -> None:
-    _check_tensor(scores, "scores")
-    _check_tensor(targets, "targets")
+    check_tensor(scores, "scores")
+    check_tensor(targets, "targets")
     if not scores.is_floating_point():
         raise TypeError(f"scores (logits) must be a float tensor, got {scores.dtype}")
     if scores.ndim != 1:
@@ -128,14 +113,9 @@ def _check_binary(scores, targets, check: bool = True) -> None:
     if scores.numel() == 0:
         raise ValueError("the batch is empty: scores and targets have 0 elements")
     if check:
-        _check_finite(scores, "scores")
+        check_finite_tensor(scores, "scores")
         if not ((targets == 0) | (targets == 1)).all():
             raise ValueError("targets must be 0 or 1 for binary classification")
-
-
-def _check_positive(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
 # --------------------------------------------------------------------------
@@ -167,7 +147,7 @@ def huber(predictions: torch.Tensor, targets: torch.Tensor, delta: float = 1.0, 
     units. Same as ``F.huber_loss(p, y, delta=delta)``.
     """
     _check_regression(predictions, targets, check)
-    _check_positive(delta, "delta")
+    check_positive(delta, "delta")
     r = (predictions - targets).abs()
     return torch.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean()
 
@@ -209,7 +189,7 @@ def weighted_cross_entropy(
     weighted *mean*. Same as ``F.cross_entropy(logits, labels, weight=class_weights)``.
     """
     n_classes = _check_logits_and_labels(logits, labels, check)
-    _check_tensor(class_weights, "class_weights")
+    check_tensor(class_weights, "class_weights")
     if class_weights.shape != (n_classes,):
         raise ValueError(f"class_weights must have shape ({n_classes},), one per class, got {tuple(class_weights.shape)}")
     if check and not (class_weights >= 0).all():
@@ -229,8 +209,7 @@ def label_smoothed_cross_entropy(
     ``F.cross_entropy(logits, labels, label_smoothing=s)``.
     """
     n_classes = _check_logits_and_labels(logits, labels, check)
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
-        raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
+    check_number(smoothing, "smoothing", low=0.0, high=1.0, high_open=True)
     log_p = log_softmax(logits)
     targets = torch.full_like(log_p, smoothing / n_classes)
     targets.scatter_(1, labels.long().unsqueeze(1), 1 - smoothing + smoothing / n_classes)
@@ -254,13 +233,12 @@ def focal_loss(
     divided by the batch's total weight, as in ``weighted_cross_entropy``.
     """
     n_classes = _check_logits_and_labels(logits, labels, check)
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or gamma < 0:
-        raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
+    check_number(gamma, "gamma", low=0.0)
     log_p_y = log_softmax(logits).gather(1, labels.long().unsqueeze(1)).squeeze(1)  # (n,)
     terms = -((1 - log_p_y.exp()) ** gamma) * log_p_y
     if class_weights is None:
         return terms.mean()
-    _check_tensor(class_weights, "class_weights")
+    check_tensor(class_weights, "class_weights")
     if class_weights.shape != (n_classes,):
         raise ValueError(f"class_weights must have shape ({n_classes},), one per class, got {tuple(class_weights.shape)}")
     w = class_weights.to(logits.dtype)[labels.long()]
@@ -275,7 +253,7 @@ def multiclass_hinge(logits: torch.Tensor, labels: torch.Tensor, margin: float =
     ``F.multi_margin_loss(logits, labels, margin=margin)``.
     """
     n_classes = _check_logits_and_labels(logits, labels, check)
-    _check_positive(margin, "margin")
+    check_positive(margin, "margin")
     z_y = logits.gather(1, labels.long().unsqueeze(1))  # (n, 1)
     violations = (margin - z_y + logits).clamp(min=0)  # (n, C); the true class gives exactly `margin`
     return (violations.sum(dim=1) - margin).mean() / n_classes
@@ -317,7 +295,7 @@ def hinge(scores: torch.Tensor, targets: torch.Tensor, margin: float = 1.0, *, c
     ``2 * F.multi_margin_loss(stack([0, z]), y)``.
     """
     _check_binary(scores, targets, check)
-    _check_positive(margin, "margin")
+    check_positive(margin, "margin")
     t = 2 * targets.to(scores.dtype) - 1
     return (margin - t * scores).clamp(min=0).mean()
 
@@ -334,78 +312,10 @@ def balanced_class_weights(labels, n_classes: int | None = None) -> torch.Tensor
     the same rule as scikit-learn's ``class_weight="balanced"``. A class that
     never occurs gets weight 0.
     """
-    labels = torch.as_tensor(np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels))
-    if labels.is_floating_point() or labels.dtype == torch.bool:
-        raise TypeError(f"labels must be integers, got {labels.dtype}")
-    if labels.ndim != 1 or len(labels) == 0:
-        raise ValueError(f"labels must have shape (n_samples,) with n_samples > 0, got {tuple(labels.shape)}")
-    if int(labels.min()) < 0:
-        raise ValueError("labels must be non-negative class indices")
+    labels = torch.as_tensor(as_labels(labels, "labels"))
     n_classes = int(labels.max()) + 1 if n_classes is None else n_classes
     if int(labels.max()) >= n_classes:
         raise ValueError(f"labels must lie in 0..{n_classes - 1}, got a label {int(labels.max())}")
     counts = torch.bincount(labels.long(), minlength=n_classes).float()
     weights = len(labels) / (n_classes * counts.clamp(min=1))
     return torch.where(counts > 0, weights, torch.zeros_like(weights))
-
-
-# --------------------------------------------------------------------------
-# Data for Chapter 4
-# --------------------------------------------------------------------------
-
-
-def make_outlier_regression(
-    n_samples: int = 200,
-    outlier_fraction: float = 0.1,
-    slope: float = 1.5,
-    intercept: float = 0.5,
-    noise: float = 0.3,
-    outlier_shift: float = -6.0,
-    seed: int = 0,
-):
-    """A straight line with Gaussian noise, plus a few gross outliers.
-
-    x is uniform in [-2, 2]; y = slope x + intercept + noise. The outliers are
-    taken among the points with the largest x and shifted by
-    ``outlier_shift`` (like a sensor that fails when the signal is high), so
-    they pull a least-squares line's slope and not just its height.
-    Returns float32 arrays ``x`` (n,), ``y`` (n,) and a boolean mask
-    ``is_outlier`` (n,).
-    """
-    if not isinstance(n_samples, int) or n_samples < 10:
-        raise ValueError(f"n_samples must be an integer of at least 10, got {n_samples!r}")
-    if not 0 <= outlier_fraction < 0.5:
-        raise ValueError(f"outlier_fraction must be in [0, 0.5), got {outlier_fraction!r}")
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-2, 2, n_samples)
-    y = slope * x + intercept + rng.normal(0, noise, n_samples)
-    n_out = int(round(outlier_fraction * n_samples))
-    candidates = np.argsort(x)[-max(3 * n_out, 1):]  # among the right-most 3 x n_out points
-    chosen = rng.choice(candidates, size=n_out, replace=False)
-    is_outlier = np.zeros(n_samples, dtype=bool)
-    is_outlier[chosen] = True
-    y[is_outlier] += outlier_shift + rng.normal(0, 1.0, n_out)
-    return x.astype(np.float32), y.astype(np.float32), is_outlier
-
-
-def make_imbalanced(X, y, minority_class: int = 1, keep_fraction: float = 0.1, seed: int = 0):
-    """Keep only ``keep_fraction`` of the samples of ``minority_class`` (chosen at random with ``seed``).
-
-    ``X`` (n, ...) and ``y`` (n,) arrays; returns the reduced ``(X, y)`` in the
-    original order. Every other class is kept whole. At least one sample of
-    the minority class is kept.
-    """
-    X, y = np.asarray(X), np.asarray(y)
-    if len(X) != len(y) or y.ndim != 1:
-        raise ValueError(f"X and y must have the same length and y shape (n,), got {X.shape} and {y.shape}")
-    if not 0 < keep_fraction <= 1:
-        raise ValueError(f"keep_fraction must be in (0, 1], got {keep_fraction!r}")
-    members = np.flatnonzero(y == minority_class)
-    if len(members) == 0:
-        raise ValueError(f"class {minority_class!r} does not occur in y")
-    rng = np.random.default_rng(seed)
-    n_keep = max(1, int(math.floor(keep_fraction * len(members))))
-    dropped = rng.choice(members, size=len(members) - n_keep, replace=False)
-    keep = np.ones(len(y), dtype=bool)
-    keep[dropped] = False
-    return X[keep], y[keep]

@@ -11,15 +11,13 @@
   estimators or your own ``fit_predict`` functions), with mean and spread;
 - ``top_label_confidence``, ``reliability_table``, ``expected_calibration_error``,
   ``plot_reliability_diagram``: is a 90 % confident model right 90 % of the time?
-- ``add_noise``, ``shift_images``, ``rotate_images``: distribution shifts that
-  test whether a model still works on data unlike its training data.
 
-The reports, ``score``, the bootstrap and the calibration functions check
-their inputs and say what they expected: labels and predictions are 1-D,
-equally long, non-empty and free of NaN; arrays, lists, pandas Series and
-torch tensors are all accepted. The plain metric functions (``accuracy``,
-``mse``, ...) skip the checks: call them with NumPy arrays, or use
-``score(name, y_true, y_pred)``.
+The distribution shifts the chapter tests models on (``add_noise``,
+``shift_images``, ``rotate_images``) are in ``helpers.data``.
+
+Every function checks its inputs (with ``helpers.checks``) and says what it
+expected: labels and predictions are 1-D, equally long, non-empty and free
+of NaN; arrays, lists, pandas Series and torch tensors are all accepted.
 """
 
 from __future__ import annotations
@@ -31,38 +29,18 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from helpers.checks import as_array, check_positive_int, check_probability, check_same_length, to_numpy
+
 # --------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------
 
 
-def as_1d_array(values, what: str = "values") -> np.ndarray:
-    """``values`` (list, array, Series, tensor) as a 1-D NumPy array; clear errors otherwise."""
-    if values is None:
-        raise TypeError(f"{what} is None: expected a 1-D array of numbers")
-    if isinstance(values, (str, bytes)):
-        raise TypeError(f"{what} must be a 1-D array of numbers, got a string")
-    if hasattr(values, "detach"):  # a torch tensor
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{what} must be 1-D (one value per sample), got shape {array.shape}")
-    if len(array) == 0:
-        raise ValueError(f"{what} is empty: need at least one sample")
-    if array.dtype == object or array.dtype.kind in "USV":
-        raise TypeError(f"{what} must hold numbers, got dtype {array.dtype}")
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        bad = int((~np.isfinite(array)).sum())
-        raise ValueError(f"{what} contains {bad} NaN or infinite values")
-    return array
-
-
 def check_pair(y_true, y_pred, what: str = "y_pred") -> tuple[np.ndarray, np.ndarray]:
-    """Both arrays, 1-D, equally long, non-empty and finite."""
-    y_true = as_1d_array(y_true, "y_true")
-    y_pred = as_1d_array(y_pred, what)
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true and {what} have different lengths: {len(y_true)} vs {len(y_pred)}")
+    """Both arrays as NumPy, 1-D, equally long, non-empty and free of NaN (else a clear error)."""
+    y_true = as_array(y_true, "y_true", ndim=1)
+    y_pred = as_array(y_pred, what, ndim=1)
+    check_same_length(y_true, y_pred, "y_true", what)
     return y_true, y_pred
 
 
@@ -79,35 +57,41 @@ def _is_binary(*arrays) -> bool:
 
 def accuracy(y_true, y_pred) -> float:
     """Fraction of correct predictions."""
-    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return float(np.mean(y_true == y_pred))
 
 
 def precision(y_true, y_pred) -> float:
     """Of the samples predicted positive, the fraction truly positive (macro average over classes if not 0/1)."""
+    y_true, y_pred = check_pair(y_true, y_pred)
     average = "binary" if _is_binary(y_true, y_pred) else "macro"
     return float(skm.precision_score(y_true, y_pred, average=average, zero_division=0))
 
 
 def recall(y_true, y_pred) -> float:
     """Of the truly positive samples, the fraction found (macro average over classes if not 0/1)."""
+    y_true, y_pred = check_pair(y_true, y_pred)
     average = "binary" if _is_binary(y_true, y_pred) else "macro"
     return float(skm.recall_score(y_true, y_pred, average=average, zero_division=0))
 
 
 def f1(y_true, y_pred) -> float:
     """Harmonic mean of precision and recall (macro average over classes if not 0/1)."""
+    y_true, y_pred = check_pair(y_true, y_pred)
     average = "binary" if _is_binary(y_true, y_pred) else "macro"
     return float(skm.f1_score(y_true, y_pred, average=average, zero_division=0))
 
 
 def balanced_accuracy(y_true, y_pred) -> float:
     """Mean recall over the classes: a majority-class guess scores 1 / n_classes."""
+    y_true, y_pred = check_pair(y_true, y_pred)
     return float(skm.balanced_accuracy_score(y_true, y_pred))
 
 
 def mse(y_true, y_pred) -> float:
     """Mean squared error (units of the target, squared)."""
-    return float(np.mean((np.asarray(y_true, float) - y_pred) ** 2))
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return float(np.mean((y_true.astype(float) - y_pred) ** 2))
 
 
 def rmse(y_true, y_pred) -> float:
@@ -117,12 +101,14 @@ def rmse(y_true, y_pred) -> float:
 
 def mae(y_true, y_pred) -> float:
     """Mean absolute error (units of the target)."""
-    return float(np.mean(np.abs(np.asarray(y_true, float) - y_pred)))
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return float(np.mean(np.abs(y_true.astype(float) - y_pred)))
 
 
 def r2(y_true, y_pred) -> float:
     """1 - MSE / variance of the targets: 0 for predicting the mean, 1 for perfect."""
-    y_true = np.asarray(y_true, float)
+    y_true, y_pred = check_pair(y_true, y_pred)
+    y_true = y_true.astype(float)
     total = np.sum((y_true - y_true.mean()) ** 2)
     if total == 0:
         return 0.0  # a constant target: nothing to explain
@@ -131,6 +117,7 @@ def r2(y_true, y_pred) -> float:
 
 def roc_auc(y_true, scores) -> float:
     """Area under the ROC curve of a binary 0/1 problem, from real-valued scores."""
+    y_true, scores = check_pair(y_true, scores, "scores")
     if len(np.unique(y_true)) < 2:
         raise ValueError("ROC AUC needs both classes in y_true")
     return float(skm.roc_auc_score(y_true, scores))
@@ -138,6 +125,7 @@ def roc_auc(y_true, scores) -> float:
 
 def average_precision(y_true, scores) -> float:
     """Area under the precision-recall curve (average precision) of a binary 0/1 problem."""
+    y_true, scores = check_pair(y_true, scores, "scores")
     if not np.any(y_true == 1):
         raise ValueError("average precision needs at least one positive (1) in y_true")
     return float(skm.average_precision_score(y_true, scores))
@@ -223,10 +211,8 @@ class Interval:
 
 
 def _check_bootstrap_args(n_boot, level) -> None:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
-        raise ValueError(f"n_boot must be an integer of at least 10, got {n_boot!r}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    check_positive_int(n_boot, "n_boot", minimum=10)
+    check_probability(level, "level (e.g. 0.95)", open_interval=True)
 
 
 def _percentiles(samples: np.ndarray, level: float) -> tuple[float, float]:
@@ -316,11 +302,10 @@ def cross_validation_table(models: dict, X, y, *, k: int = 5, metric="accuracy",
 
     if not isinstance(models, dict) or not models:
         raise ValueError("models must be a non-empty dict {name: estimator or fit_predict function}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"k must be an integer of at least 2, got {k!r}")
+    check_positive_int(k, "k", minimum=2)
     metric_name, function = get_metric(metric)
-    X = np.asarray(X)
-    y = as_1d_array(y, "y")
+    X = np.asarray(to_numpy(X))
+    y = as_array(y, "y", ndim=1)
     if X.ndim < 2 or len(X) != len(y):
         raise ValueError(f"X must have shape (n_samples, n_features) matching y, got {X.shape} and {y.shape}")
     if len(y) < k:
@@ -355,14 +340,11 @@ def cross_validation_table(models: dict, X, y, *, k: int = 5, metric="accuracy",
 
 def top_label_confidence(probabilities, y_true) -> tuple[np.ndarray, np.ndarray]:
     """From class probabilities (n, n_classes): the top probability (n,) and whether that class is right (n,)."""
-    if hasattr(probabilities, "detach"):
-        probabilities = probabilities.detach().cpu().numpy()
-    probabilities = np.asarray(probabilities, dtype=float)
+    probabilities = np.asarray(to_numpy(probabilities), dtype=float)
     if probabilities.ndim != 2 or probabilities.shape[0] == 0:
         raise ValueError(f"probabilities must have shape (n_samples, n_classes), got {probabilities.shape}")
-    y_true = as_1d_array(y_true, "y_true")
-    if len(y_true) != len(probabilities):
-        raise ValueError(f"probabilities and y_true have different lengths: {len(probabilities)} vs {len(y_true)}")
+    y_true = as_array(y_true, "y_true", ndim=1)
+    check_same_length(probabilities, y_true, "probabilities", "y_true")
     if not np.isfinite(probabilities).all() or probabilities.min() < 0 or probabilities.max() > 1:
         raise ValueError("probabilities must be finite numbers in [0, 1] (apply softmax to logits first)")
     return probabilities.max(axis=1), probabilities.argmax(axis=1) == y_true
@@ -375,8 +357,7 @@ def _check_calibration_inputs(confidences, correct, n_bins):
         raise ValueError("confidences must lie in [0, 1]")
     if not set(np.unique(correct).tolist()) <= {0, 1}:
         raise ValueError("correct must hold booleans or 0/1 (was each prediction right?)")
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    check_positive_int(n_bins, "n_bins")
     return confidences, correct.astype(float)
 
 
@@ -439,64 +420,3 @@ def plot_reliability_diagram(
     if title:
         ax.set_title(title)
     return ax.figure
-
-
-# --------------------------------------------------------------------------
-# Distribution shift: the same inputs, a little different
-# --------------------------------------------------------------------------
-
-
-def _check_features(X, what: str = "X") -> np.ndarray:
-    if hasattr(X, "detach"):
-        X = X.detach().cpu().numpy()
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"{what} must have shape (n_samples, n_features) with n_samples > 0, got {X.shape}")
-    if X.dtype.kind not in "fiu":
-        raise TypeError(f"{what} must hold numbers, got dtype {X.dtype}")
-    return X
-
-
-def _as_images(X, image_shape):
-    X = _check_features(X)
-    height, width = image_shape
-    if X.shape[1] != height * width:
-        raise ValueError(f"rows of X have {X.shape[1]} values, which is not an image of shape {image_shape}")
-    return X.reshape(len(X), height, width)
-
-
-def add_noise(X, std: float, seed: int = 0) -> np.ndarray:
-    """``X`` plus Gaussian noise of standard deviation ``std`` (in the units of ``X``)."""
-    X = _check_features(X)
-    if not np.isfinite(std) or std < 0:
-        raise ValueError(f"std must be a finite number >= 0, got {std!r}")
-    rng = np.random.default_rng(seed)
-    return (X + rng.normal(0.0, std, size=X.shape)).astype(X.dtype if X.dtype.kind == "f" else np.float32)
-
-
-def shift_images(X, dx: int, dy: int, image_shape: tuple[int, int] = (8, 8), fill: float = 0.0) -> np.ndarray:
-    """Move every flattened image ``dx`` pixels right and ``dy`` pixels down; new pixels get ``fill``."""
-    for name, value in (("dx", dx), ("dy", dy)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be a whole number of pixels, got {value!r}")
-    images = _as_images(X, image_shape)
-    height, width = image_shape
-    out = np.full_like(images, fill)
-    src_rows = slice(max(0, -dy), min(height, height - dy))
-    dst_rows = slice(max(0, dy), min(height, height + dy))
-    src_cols = slice(max(0, -dx), min(width, width - dx))
-    dst_cols = slice(max(0, dx), min(width, width + dx))
-    if abs(dx) < width and abs(dy) < height:
-        out[:, dst_rows, dst_cols] = images[:, src_rows, src_cols]
-    return out.reshape(len(images), -1)
-
-
-def rotate_images(X, degrees: float, image_shape: tuple[int, int] = (8, 8)) -> np.ndarray:
-    """Rotate every flattened image by ``degrees`` about its centre (pixels leaving the frame are lost)."""
-    from scipy.ndimage import rotate
-
-    if not np.isfinite(degrees):
-        raise ValueError(f"degrees must be a finite number, got {degrees!r}")
-    images = _as_images(X, image_shape).astype(np.float32)
-    rotated = rotate(images, degrees, axes=(1, 2), reshape=False, order=1, mode="constant", cval=0.0)
-    return rotated.reshape(len(images), -1)

@@ -15,10 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def _check_size(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+from helpers.checks import check_number, check_positive_int
 
 
 def mlp(n_inputs: int, hidden: tuple[int, ...] | list[int], n_outputs: int, dropout: float = 0.0) -> nn.Sequential:
@@ -27,12 +24,11 @@ def mlp(n_inputs: int, hidden: tuple[int, ...] | list[int], n_outputs: int, drop
     ``mlp(64, [32], 10)`` maps ``(batch, 64)`` to ``(batch, 10)``; ``hidden=[]`` gives a
     linear model (logistic regression when trained with cross-entropy).
     """
-    _check_size("n_inputs", n_inputs)
-    _check_size("n_outputs", n_outputs)
+    check_positive_int(n_inputs, "n_inputs")
+    check_positive_int(n_outputs, "n_outputs")
     for width in hidden:
-        _check_size("each hidden width", width)
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_positive_int(width, "each hidden width")
+    check_number(dropout, "dropout", low=0.0, high=1.0, high_open=True)
     layers: list[nn.Module] = []
     width_in = n_inputs
     for width in hidden:
@@ -54,8 +50,8 @@ class CNN1D(nn.Module):
 
     def __init__(self, n_classes: int = 10, channels: int = 32, kernel_size: int = 5):
         super().__init__()
-        _check_size("n_classes", n_classes)
-        _check_size("channels", channels)
+        check_positive_int(n_classes, "n_classes")
+        check_positive_int(channels, "channels")
         padding = kernel_size // 2
         self.features = nn.Sequential(
             nn.Conv1d(1, channels, kernel_size, padding=padding),
@@ -79,8 +75,8 @@ class GRUClassifier(nn.Module):
 
     def __init__(self, n_classes: int = 10, hidden: int = 64):
         super().__init__()
-        _check_size("n_classes", n_classes)
-        _check_size("hidden", hidden)
+        check_positive_int(n_classes, "n_classes")
+        check_positive_int(hidden, "hidden")
         self.gru = nn.GRU(input_size=1, hidden_size=hidden, batch_first=True)
         self.head = nn.Linear(hidden, n_classes)
 

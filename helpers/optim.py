@@ -29,12 +29,13 @@ Every update rule works on a NumPy array (or a torch tensor) of parameters
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
 
+from helpers.checks import check_choice, check_number, check_positive, check_positive_int
 from helpers.train import Callback, History
 
 # --------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def minibatch_gradient(surface: Surface, n_samples: int, batch_size: int, seed: 
     ``batch_size`` at a time: ``batch_size = n_samples`` is full-batch
     gradient descent, ``batch_size = 1`` is stochastic gradient descent.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= n_samples:
+    if check_positive_int(batch_size, "batch_size") > n_samples:
         raise ValueError(f"batch_size must be an integer between 1 and n_samples={n_samples}, got {batch_size!r}")
     rng = np.random.default_rng(seed)
     per_epoch = math.ceil(n_samples / batch_size)
@@ -198,24 +199,13 @@ def _stack_like(p, gx, gy):
 # --------------------------------------------------------------------------
 
 
-def _check_hyper(name: str, value, low: float = 0.0, high: float | None = None, low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    bad_low = value <= low if low_open else value < low
-    if not math.isfinite(value) or bad_low or (high is not None and value >= high):
-        where = f"{'>' if low_open else '>='} {low:g}" + (f" and < {high:g}" if high is not None else "")
-        raise ValueError(f"{name} must be {where}, got {value}")
-    return value
-
-
 class GradientDescent:
     """Plain gradient descent: ``x <- x - lr * g`` (``torch.optim.SGD`` without momentum)."""
 
     name = "gd"
 
     def __init__(self, lr: float = 0.01):
-        self.lr = _check_hyper("lr", lr, low_open=True)
+        self.lr = check_positive(lr, "lr")
 
     def step(self, x, g):
         return x - self.lr * g
@@ -232,8 +222,8 @@ class Momentum:
     name = "momentum"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9):
-        self.lr = _check_hyper("lr", lr, low_open=True)
-        self.momentum = _check_hyper("momentum", momentum, 0.0, 1.0)
+        self.lr = check_positive(lr, "lr")
+        self.momentum = check_number(momentum, "momentum", low=0.0, high=1.0, high_open=True)
         self.v = None
 
     def step(self, x, g):
@@ -266,9 +256,9 @@ class RMSProp:
     name = "rmsprop"
 
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8):
-        self.lr = _check_hyper("lr", lr, low_open=True)
-        self.alpha = _check_hyper("alpha", alpha, 0.0, 1.0)
-        self.eps = _check_hyper("eps", eps, low_open=True)
+        self.lr = check_positive(lr, "lr")
+        self.alpha = check_number(alpha, "alpha", low=0.0, high=1.0, high_open=True)
+        self.eps = check_positive(eps, "eps")
         self.s = None
 
     def step(self, x, g):
@@ -288,13 +278,13 @@ class Adam:
     name = "adam"
 
     def __init__(self, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
-        self.lr = _check_hyper("lr", lr, low_open=True)
+        self.lr = check_positive(lr, "lr")
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.beta1 = _check_hyper("beta1", betas[0], 0.0, 1.0)
-        self.beta2 = _check_hyper("beta2", betas[1], 0.0, 1.0)
-        self.eps = _check_hyper("eps", eps, low_open=True)
-        self.weight_decay = _check_hyper("weight_decay", weight_decay)
+        self.beta1 = check_number(betas[0], "beta1", low=0.0, high=1.0, high_open=True)
+        self.beta2 = check_number(betas[1], "beta2", low=0.0, high=1.0, high_open=True)
+        self.eps = check_positive(eps, "eps")
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
         self.m = self.s = None
         self.t = 0
 
@@ -335,12 +325,6 @@ class AdamW(Adam):
 OPTIMIZERS = {cls.name: cls for cls in (GradientDescent, Momentum, Nesterov, RMSProp, Adam, AdamW)}
 
 
-def _check_name(name) -> str:
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}")
-    return name
-
-
 def make_optimizer(name: str, lr: float, momentum: float = 0.9, weight_decay: float | None = None):
     """A from-scratch optimizer by name: ``"gd"``, ``"momentum"``, ``"nesterov"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``.
 
@@ -349,9 +333,9 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.9, weight_decay: fl
     ``"rmsprop"`` ignore it. ``weight_decay`` applies to Adam and AdamW
     (default 0 and 0.01, as in torch).
     """
-    name = _check_name(name)
-    lr = _check_hyper("lr", lr, low_open=True)
-    momentum = _check_hyper("momentum", momentum, 0.0, 1.0)
+    name = check_choice(name, "optimizer", OPTIMIZERS)
+    lr = check_positive(lr, "lr")
+    momentum = check_number(momentum, "momentum", low=0.0, high=1.0, high_open=True)
     if name == "gd":
         return GradientDescent(lr)
     if name in ("momentum", "nesterov"):
@@ -364,9 +348,9 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.9, weight_decay: fl
 
 def make_torch_optimizer(name: str, params, lr: float, momentum: float = 0.9, weight_decay: float | None = None) -> torch.optim.Optimizer:
     """The ``torch.optim`` optimizer that :func:`make_optimizer` ``(name, ...)`` writes out by hand."""
-    name = _check_name(name)
-    lr = _check_hyper("lr", lr, low_open=True)
-    momentum = _check_hyper("momentum", momentum, 0.0, 1.0)
+    name = check_choice(name, "optimizer", OPTIMIZERS)
+    lr = check_positive(lr, "lr")
+    momentum = check_number(momentum, "momentum", low=0.0, high=1.0, high_open=True)
     if name == "gd":
         return torch.optim.SGD(params, lr=lr)
     if name in ("momentum", "nesterov"):
@@ -422,8 +406,7 @@ def run_trajectory(
     surface = get_surface(surface)
     if not hasattr(optimizer, "step"):
         raise TypeError(f"optimizer must have a step(x, g) method (e.g. make_optimizer('adam', 0.1)), got {type(optimizer).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    check_positive_int(steps, "steps")
     x = np.array(surface.start if start is None else start, dtype=np.float64)
     if x.shape != (2,):
         raise ValueError(f"start must be a point (x, y), got shape {x.shape}")
@@ -592,7 +575,7 @@ class ReachTarget(Callback):
     """
 
     def __init__(self, target: float, stop: bool = False):
-        self.target = _check_hyper("target", target)
+        self.target = check_number(target, "target", low=0.0)
         self.stop = bool(stop)
         self.epoch: int | None = None
         self.seconds: float | None = None
@@ -630,10 +613,8 @@ def make_scheduler(name: str, optimizer: torch.optim.Optimizer, total_steps: int
     """
     from torch.optim import lr_scheduler
 
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}: expected one of {', '.join(SCHEDULES)}")
-    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 2:
-        raise ValueError(f"total_steps must be an integer >= 2, got {total_steps!r}")
+    check_choice(name, "schedule", SCHEDULES)
+    check_positive_int(total_steps, "total_steps", minimum=2)
     if not 0 < warmup_fraction < 1:
         raise ValueError(f"warmup_fraction must be between 0 and 1, got {warmup_fraction}")
     total_steps = int(total_steps)
@@ -656,7 +637,7 @@ def make_scheduler(name: str, optimizer: torch.optim.Optimizer, total_steps: int
 
 def lr_curve(name: str, total_steps: int, lr: float = 1.0, **kwargs) -> np.ndarray:
     """The learning rate at each of ``total_steps`` steps under schedule ``name`` (for plots)."""
-    lr = _check_hyper("lr", lr, low_open=True)
+    lr = check_positive(lr, "lr")
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     scheduler = make_scheduler(name, optimizer, total_steps, **kwargs)
     rates = []

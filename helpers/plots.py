@@ -14,6 +14,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from helpers.checks import to_numpy
+
 STYLE = {
     "figure.figsize": (6.4, 3.6),
     "figure.dpi": 80,  # small committed notebooks; the site stays sharp enough
@@ -84,7 +86,7 @@ def plot_decision_boundary(predict, X, y, ax=None, title: str | None = None, res
     ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
     grid = np.c_[grid_x.ravel(), grid_y.ravel()].astype(np.float32)
-    labels = np.asarray(_to_numpy(predict(grid))).reshape(-1)
+    labels = np.asarray(to_numpy(predict(grid))).reshape(-1)
     if labels.shape[0] != grid.shape[0]:
         raise ValueError(f"predict returned {labels.shape[0]} labels for {grid.shape[0]} points")
     if ax is None:
@@ -102,7 +104,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title: str 
     """A confusion matrix: row = true class, column = predicted class."""
     from sklearn.metrics import confusion_matrix
 
-    y_true, y_pred = np.asarray(_to_numpy(y_true)).reshape(-1), np.asarray(_to_numpy(y_pred)).reshape(-1)
+    y_true, y_pred = np.asarray(to_numpy(y_true)).reshape(-1), np.asarray(to_numpy(y_pred)).reshape(-1)
     if len(y_true) != len(y_pred) or len(y_true) == 0:
         raise ValueError(f"y_true and y_pred must be non-empty and equally long, got {len(y_true)} and {len(y_pred)}")
     labels = np.arange(len(class_names)) if class_names is not None else None
@@ -128,9 +130,3 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title: str 
     if title:
         ax.set_title(title)
     return ax.figure
-
-
-def _to_numpy(values):
-    if hasattr(values, "detach"):
-        return values.detach().cpu().numpy()
-    return values

@@ -20,6 +20,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from helpers.checks import as_labels, check_positive_int, check_probability, to_numpy
+
 
 def missing_report(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing values per column of ``frame``, most incomplete first.
@@ -43,21 +45,6 @@ def missing_report(frame: pd.DataFrame) -> pd.DataFrame:
     return report.sort_values("missing", ascending=False, kind="stable")
 
 
-def _integer_labels(y, name: str = "y") -> np.ndarray:
-    if isinstance(y, (pd.Series, pd.DataFrame)):
-        y = y.to_numpy()
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {y.shape}")
-    if len(y) == 0:
-        raise ValueError(f"{name} is empty")
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer class labels 0..n_classes-1, got dtype {y.dtype}")
-    if y.min() < 0:
-        raise ValueError(f"{name} must hold labels 0..n_classes-1, found {y.min()}")
-    return y
-
-
 def add_label_noise(
     y,
     rate: float,
@@ -75,12 +62,10 @@ def add_label_noise(
     two classes). ``n_classes`` defaults to ``y.max() + 1``. ``y`` itself is
     not changed.
     """
-    y = _integer_labels(y)
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
-        raise ValueError(f"rate must be a fraction between 0 and 1, got {rate!r}")
+    y = as_labels(y)
+    check_probability(rate, "rate")
     n_classes = int(y.max()) + 1 if n_classes is None else n_classes
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer of at least 2, got {n_classes!r}")
+    check_positive_int(n_classes, "n_classes", minimum=2)
     if y.max() >= n_classes:
         raise ValueError(f"y has label {y.max()} but n_classes is {n_classes}")
     rng = np.random.default_rng(seed)
@@ -123,8 +108,7 @@ def learning_curve(
     sizes = [int(n) for n in np.atleast_1d(sizes)]
     if not sizes or min(sizes) < 2 or max(sizes) > len(y_train):
         raise ValueError(f"sizes must be between 2 and the training set size {len(y_train)}, got {sizes}")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    check_positive_int(repeats, "repeats")
     n_classes = int(max(y_train.max(), y_eval.max())) + 1
     rows = []
     for repeat in range(repeats):
@@ -142,7 +126,7 @@ def learning_curve(
 def _pair(data, what: str):
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{what} must be a pair (X, y), got {type(data).__name__}")
-    X, y = np.asarray(data[0]), _integer_labels(data[1], f"{what} y")
+    X, y = np.asarray(to_numpy(data[0])), as_labels(data[1], f"{what} y")
     if X.ndim != 2 or len(X) != len(y):
         raise ValueError(f"{what}: X must have shape (n, n_features) with n = len(y) = {len(y)}, got {X.shape}")
     return X, y
@@ -176,10 +160,10 @@ def selection_leakage(
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
 
-    for name, value, low in (("n_samples", n_samples, 10), ("n_features", n_features, 2), ("folds", folds, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer of at least {low}, got {value!r}")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n_features:
+    check_positive_int(n_samples, "n_samples", minimum=10)
+    check_positive_int(n_features, "n_features", minimum=2)
+    check_positive_int(folds, "folds", minimum=2)
+    if check_positive_int(k, "k") > n_features:
         raise ValueError(f"k must be an integer between 1 and n_features={n_features}, got {k!r}")
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_samples, n_features))

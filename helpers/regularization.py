@@ -21,17 +21,14 @@ import pandas as pd
 import torch
 from torch import nn
 
+from helpers.checks import check_model, check_number, check_positive
+
 PENALTIES = ("l1", "l2")
-
-
-def _check_model(model) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
 def penalised_weights(model: nn.Module) -> list[torch.Tensor]:
     """The model's weight tensors that regularization acts on (2 or more dimensions; no biases)."""
-    _check_model(model)
+    check_model(model)
     return [p for p in model.parameters() if p.ndim >= 2]
 
 
@@ -63,10 +60,9 @@ class Penalized:
     def __init__(self, loss_fn: Callable, model: nn.Module, *, l1: float = 0.0, l2: float = 0.0):
         if not callable(loss_fn):
             raise TypeError("loss_fn must be callable, e.g. nn.CrossEntropyLoss()")
-        _check_model(model)
+        check_model(model)
         for name, value in (("l1", l1), ("l2", l2)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+            check_number(value, name, low=0.0)
         self.loss_fn, self.model, self.l1, self.l2 = loss_fn, model, float(l1), float(l2)
 
     def __call__(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -86,8 +82,7 @@ def weight_report(model: nn.Module, tol: float = 1e-2) -> dict:
     ``l1_norm`` (sum of absolute values), ``max_abs`` and
     ``fraction_near_zero`` (share of weights with ``|w| < tol``).
     """
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol <= 0:
-        raise ValueError(f"tol must be a positive number, got {tol!r}")
+    check_positive(tol, "tol")
     weights = penalised_weights(model)
     if not weights:
         raise ValueError("the model has no weight matrices to report on")
@@ -108,7 +103,7 @@ def accuracy_row(model: nn.Module, train, val, test) -> dict:
     """
     from helpers.train import predict
 
-    _check_model(model)
+    check_model(model)
     row = {}
     for name, split in (("train", train), ("validation", val), ("test", test)):
         if not isinstance(split, (tuple, list)) or len(split) != 2:

@@ -23,54 +23,24 @@ the hyperparameter that the table varies.
 from __future__ import annotations
 
 import math
-import numbers
-import time
 import warnings
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
+from helpers.checks import check_choice, check_model_factory, check_positive, check_positive_int, check_positive_numbers
 from helpers.device import choose_device, seed_everything
 from helpers.train import Callback, History, fit
 
-OPTIMIZERS = ("sgd", "adam")
-
-# --------------------------------------------------------------------------
-# Input checks
-# --------------------------------------------------------------------------
-
-
-def _check_positive_numbers(name: str, values, *, integer: bool = False) -> list:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a list of numbers, got {type(values).__name__}")
-    values = list(values)
-    if not values:
-        raise ValueError(f"{name} is empty: give at least one value to try")
-    for v in values:
-        kind = numbers.Integral if integer else numbers.Real
-        if isinstance(v, bool) or not isinstance(v, kind):
-            what = "positive integers" if integer else "positive numbers"
-            raise TypeError(f"{name} must hold {what}, got {v!r}")
-        if not (v > 0 and math.isfinite(v)):
-            raise ValueError(f"{name} must hold finite numbers > 0, got {v!r}")
-    if len(set(values)) != len(values):
-        raise ValueError(f"{name} has repeated values: {values}")
-    return [int(v) if integer else float(v) for v in values]
-
-
-def _check_model_factory(make_model) -> None:
-    if isinstance(make_model, nn.Module) or not callable(make_model):
-        raise TypeError("make_model must be a function with no arguments that returns a new nn.Module")
-
+SWEEP_OPTIMIZERS = ("sgd", "adam")  # what train_once(optimizer=...) accepts
 
 def steps_per_epoch(n_samples: int, batch_size: int) -> int:
     """Optimizer steps in one epoch: ``ceil(n_samples / batch_size)`` (the last batch may be smaller)."""
-    for name, value in (("n_samples", n_samples), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_positive_int(n_samples, "n_samples")
+    check_positive_int(batch_size, "batch_size")
     return math.ceil(n_samples / batch_size)
 
 
@@ -79,12 +49,10 @@ def steps_per_epoch(n_samples: int, batch_size: int) -> int:
 # --------------------------------------------------------------------------
 
 
-def make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-    """``"sgd"`` (with optional momentum) or ``"adam"`` over ``parameters``."""
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
-    if not (isinstance(lr, numbers.Real) and lr > 0):
-        raise ValueError(f"lr must be a number > 0, got {lr!r}")
+def _make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+    """``"sgd"`` (with optional momentum) or ``"adam"`` over ``parameters``: one of ``SWEEP_OPTIMIZERS``."""
+    check_choice(name, "optimizer", SWEEP_OPTIMIZERS)
+    check_positive(lr, "lr")
     if name == "sgd":
         return torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
     return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
@@ -112,12 +80,12 @@ def train_once(
     run that blows up shows it. A diverging run does not raise: its history
     ends at the epoch where the loss stopped being finite (see ``diverged``).
     """
-    _check_model_factory(make_model)
+    check_model_factory(make_model)
     seed_everything(seed)  # same initial weights and same shuffles for every setting
     model = make_model()
     if not isinstance(model, nn.Module):
         raise TypeError(f"make_model() must return an nn.Module, got {type(model).__name__}")
-    opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
+    opt = _make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # divergence is a result here, not a surprise
         history = fit(
@@ -175,7 +143,7 @@ def lr_sweep(make_model, train, val, lrs, *, epochs: int, batch_size: int = 64, 
     ``histories`` maps each learning rate to its :class:`History`.
     ``options`` go to :func:`train_once` (optimizer, momentum, seed, ...).
     """
-    lrs = _check_positive_numbers("lrs", lrs)
+    lrs = check_positive_numbers(lrs, "lrs")
     rows, histories = [], {}
     for lr in lrs:
         _, history = train_once(make_model, train, val, lr=lr, batch_size=batch_size, epochs=epochs, **options)
@@ -191,7 +159,7 @@ def batch_size_sweep(make_model, train, val, batch_sizes, *, epochs: int, lr: fl
     steps``, ``activation KiB`` (memory autograd keeps for one batch, see
     :func:`activation_bytes`) and, on CUDA, ``peak MiB`` (measured).
     """
-    batch_sizes = _check_positive_numbers("batch_sizes", batch_sizes, integer=True)
+    batch_sizes = check_positive_numbers(batch_sizes, "batch_sizes", integer=True)
     n_train = len(train[1])
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = choose_device(options.pop("device", None))
@@ -223,8 +191,8 @@ def grid_sweep(make_model, train, val, lrs, batch_sizes, *, epochs: int, **optio
 
     Pivot it for a heat map: ``table.pivot(index="lr", columns="batch size", values="val accuracy")``.
     """
-    lrs = _check_positive_numbers("lrs", lrs)
-    batch_sizes = _check_positive_numbers("batch_sizes", batch_sizes, integer=True)
+    lrs = check_positive_numbers(lrs, "lrs")
+    batch_sizes = check_positive_numbers(batch_sizes, "batch_sizes", integer=True)
     rows = []
     for batch_size in batch_sizes:
         for lr in lrs:
@@ -393,8 +361,7 @@ def mlp_objective(
 
     if not callable(space):
         raise TypeError("space must be a function trial -> dict of hyperparameters")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    check_positive_int(epochs, "epochs")
 
     def objective(trial) -> float:
         params = space(trial)

@@ -411,7 +411,11 @@ assert scratch_val_accuracy > 0.85, "a small network should recognise most digit
 #
 # To show that nothing is hidden, we train the same model from the same
 # starting weights, with the same optimizer and the same shuffling, and
-# compare the results with the hand-written loop.
+# compare the results with the hand-written loop. "The same optimizer" has to
+# be said: without `optimizer=`, `fit` uses Adam (Chapter 5), so we hand it
+# the loop's plain SGD with the loop's learning rate. And the same arithmetic:
+# on a GPU `fit` computes in 16-bit floats unless told otherwise
+# (`mixed_precision=False`), while the loop above computes in 32-bit floats.
 
 # %%
 model_fit = new_digit_model()
@@ -421,9 +425,10 @@ history = fit(
     (X_train, y_train_digits),
     (X_val, y_val_digits),
     loss_fn=nn.CrossEntropyLoss(),
-    optimizer=torch.optim.SGD(model_fit.parameters(), lr=LEARNING_RATE),
+    optimizer=torch.optim.SGD(model_fit.parameters(), lr=LEARNING_RATE),  # the loop's optimizer, not fit's default
     epochs=EPOCHS,
     batch_size=BATCH_SIZE,
+    mixed_precision=False,  # float32 on every device, as the hand-written loop computes
     restore_best=False,  # keep the last epoch's weights, as the hand-written loop does
 )
 history.as_frame()[["train_loss", "val_loss", "val_accuracy"]].round(4).tail(3)
@@ -433,9 +438,18 @@ biggest_weight_difference = max(
     (p_scratch - p_fit).abs().max().item() for p_scratch, p_fit in zip(model.parameters(), model_fit.parameters())
 )
 fit_val_accuracy = history.last("val_metric")
+side_by_side = pd.DataFrame({
+    "loop: train loss after the epoch": scratch_history["train_loss"],
+    "fit: mean batch loss during it": history.train_loss,
+    "loop: val loss": scratch_history["val_loss"],
+    "fit: val loss": history.val_loss,
+}, index=scratch_history.index)
+print(side_by_side.round(4).tail(3).to_string())
 print(f"validation accuracy: hand-written loop {scratch_val_accuracy:.4f}, fit {fit_val_accuracy:.4f}")
 print(f"largest difference between the two models' weights < 1e-4: {biggest_weight_difference < 1e-4}")
 assert biggest_weight_difference < 1e-4 and abs(fit_val_accuracy - scratch_val_accuracy) < 1e-6
+# Both measure the validation loss after each epoch with the same weights: equal up to float rounding.
+assert np.allclose(history.val_loss, scratch_history["val_loss"], atol=1e-4)
 
 # %% mystnb={"image": {"alt": "Learning curves drawn by History.plot: loss and accuracy per epoch for training and validation, the same curves as the hand-written loop."}}
 history.plot(title="the same training, run by helpers.train.fit")
@@ -448,6 +462,14 @@ glue("fit_seconds", history.total_seconds, fmt=".2f")
 # %% [markdown]
 # The two runs end with the same weights and the same validation accuracy
 # ({glue:text}`fit_val_accuracy`); `fit` took {glue:text}`fit_seconds` s here.
+# Their validation losses agree epoch by epoch. Their training losses do not,
+# because they are not the same measurement: our loop measured the loss on
+# the whole training set *after* each epoch, one extra pass over the data;
+# `fit` reports the mean of the batch losses it computed anyway *during* the
+# epoch, for free, while the weights were still improving, so early batches
+# of an epoch count with the worse weights they had then. That is why its
+# training loss is usually a little higher than an end-of-epoch measurement,
+# and why the two columns differ in the table above.
 #
 # ## 7. Evaluate once, on the test set
 #

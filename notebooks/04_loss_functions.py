@@ -64,7 +64,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers import glue, losses, setup
-from helpers.data import load
+from helpers.data import load, make_imbalanced, make_outlier_regression
 from helpers.metrics import expected_calibration_error, reliability_table, top_label_confidence
 from helpers.exercises import ch04_loss_functions as ex
 from helpers.models import mlp
@@ -147,7 +147,7 @@ regression_check.style.format("{:.2e}", subset=["|value difference|", "max |grad
 
 # %%
 TRUE_SLOPE, TRUE_INTERCEPT, HUBER_DELTA = 1.5, 0.5, 1.0
-x, y, is_outlier = losses.make_outlier_regression(
+x, y, is_outlier = make_outlier_regression(
     n_samples=200, outlier_fraction=0.1, slope=TRUE_SLOPE, intercept=TRUE_INTERCEPT, seed=SEED
 )
 x_t, y_t = torch.tensor(x)[:, None], torch.tensor(y)
@@ -639,10 +639,10 @@ assert digit_results.loc["cross-entropy", "ECE"] < digit_results.loc["squared er
 # %%
 moons = load("moons", seed=SEED, n_samples=2000)
 KEEP_FRACTION = 0.05
-Xm_train, ym_train = losses.make_imbalanced(moons.train.X, moons.train.y, minority_class=1,
-                                            keep_fraction=KEEP_FRACTION, seed=SEED)
-Xm_val, ym_val = losses.make_imbalanced(moons.val.X, moons.val.y, minority_class=1,
-                                        keep_fraction=KEEP_FRACTION, seed=SEED)
+Xm_train, ym_train = make_imbalanced(moons.train.X, moons.train.y, minority_class=1,
+                                     keep_fraction=KEEP_FRACTION, seed=SEED)
+Xm_val, ym_val = make_imbalanced(moons.val.X, moons.val.y, minority_class=1,
+                                 keep_fraction=KEEP_FRACTION, seed=SEED)
 Xm_test, ym_test = moons.test.X, moons.test.y
 class_weights = losses.balanced_class_weights(ym_train, n_classes=2)
 print(f"training set: {len(ym_train)} points, {int(ym_train.sum())} of the minority class; "

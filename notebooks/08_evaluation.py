@@ -81,7 +81,7 @@ from sklearn.svm import SVC
 from torch import nn
 
 from helpers import glue, metrics, setup
-from helpers.data import load
+from helpers.data import add_noise, load, rotate_images, shift_images
 from helpers.exercises import ch08_evaluation as ex
 from helpers.models import mlp
 from helpers.plots import plot_confusion_matrix, plot_history, use_style
@@ -735,19 +735,19 @@ glue("pair_only_logreg", only_logreg_right);
 # We keep the digit models exactly as trained and change only the test
 # images: Gaussian noise on the pixels, images moved by one or two pixels,
 # images rotated by 15 or 30 degrees. A person would still read nearly all of them.
-# `helpers.metrics` has the transforms (`add_noise`, `shift_images`,
+# `helpers.data` has the transforms (`add_noise`, `shift_images`,
 # `rotate_images`); benchmarks such as ImageNet-C do the same at scale
 # {cite}`hendrycks2019benchmarking`.
 
 # %%
 shifts = {
     "clean": lambda X: X,
-    "noise, std 4": lambda X: np.clip(metrics.add_noise(X, 4.0, seed=SEED), 0, 16),
-    "noise, std 8": lambda X: np.clip(metrics.add_noise(X, 8.0, seed=SEED), 0, 16),
-    "moved 1 pixel right": lambda X: metrics.shift_images(X, 1, 0),
-    "moved 2 pixels right": lambda X: metrics.shift_images(X, 2, 0),
-    "rotated 15 degrees": lambda X: metrics.rotate_images(X, 15),
-    "rotated 30 degrees": lambda X: metrics.rotate_images(X, 30),
+    "noise, std 4": lambda X: np.clip(add_noise(X, 4.0, seed=SEED), 0, 16),
+    "noise, std 8": lambda X: np.clip(add_noise(X, 8.0, seed=SEED), 0, 16),
+    "moved 1 pixel right": lambda X: shift_images(X, 1, 0),
+    "moved 2 pixels right": lambda X: shift_images(X, 2, 0),
+    "rotated 15 degrees": lambda X: rotate_images(X, 15),
+    "rotated 30 degrees": lambda X: rotate_images(X, 30),
 }
 digit_svm = make_pipeline(StandardScaler(), SVC()).fit(X_train_d, y_train_d)
 shifted_test = {name: transform(digits.test.X) / 16 for name, transform in shifts.items()}

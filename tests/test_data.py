@@ -95,3 +95,83 @@ def test_dataset_table_has_a_row_per_data_set():
 def test_bad_input_gets_a_clear_error(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+# --------------------------------------------------------------------------
+# Generated data sets (Chapter 4)
+# --------------------------------------------------------------------------
+
+
+def test_make_outlier_regression_is_reproducible():
+    x, y, out = data.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
+    x2, y2, out2 = data.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
+    assert x.shape == y.shape == out.shape == (100,) and x.dtype == np.float32
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_array_equal(out, out2)
+    assert out.sum() == 10
+    assert x[out].min() > np.median(x)  # outliers sit on the right
+    assert np.all(y[out] < 1.5 * x[out] + 0.5 - 2)  # and well below the line
+
+
+def test_make_imbalanced():
+    X = np.arange(200).reshape(100, 2)
+    y = np.array([0, 1] * 50)
+    X_small, y_small = data.make_imbalanced(X, y, minority_class=1, keep_fraction=0.1, seed=0)
+    assert (y_small == 1).sum() == 5 and (y_small == 0).sum() == 50
+    assert len(X_small) == len(y_small) == 55
+    again = data.make_imbalanced(X, y, minority_class=1, keep_fraction=0.1, seed=0)
+    np.testing.assert_array_equal(X_small, again[0])
+
+
+def test_generators_reject_bad_arguments():
+    with pytest.raises(ValueError, match="outlier_fraction"):
+        data.make_outlier_regression(outlier_fraction=0.7)
+    with pytest.raises(ValueError, match="does not occur"):
+        data.make_imbalanced(np.zeros((4, 1)), np.zeros(4, dtype=int), minority_class=1)
+    with pytest.raises(ValueError, match="different lengths"):
+        data.make_imbalanced(np.zeros((4, 1)), np.zeros(3, dtype=int))
+
+
+# --------------------------------------------------------------------------
+# Distribution shift
+# --------------------------------------------------------------------------
+
+
+def test_add_noise_has_the_asked_spread_and_is_reproducible():
+    X = np.zeros((2000, 4), dtype=np.float32)
+    noisy = data.add_noise(X, 2.0, seed=0)
+    assert noisy.dtype == np.float32 and noisy.std() == pytest.approx(2.0, rel=0.05)
+    assert np.array_equal(noisy, data.add_noise(X, 2.0, seed=0))
+    assert np.array_equal(data.add_noise(X, 0.0), X)
+    with pytest.raises(ValueError, match="std"):
+        data.add_noise(X, -1.0)
+
+
+def test_shift_images_moves_pixels_and_fills():
+    image = np.zeros((1, 9))
+    image[0, 4] = 1.0  # centre of a 3x3 image
+    right = data.shift_images(image, 1, 0, image_shape=(3, 3)).reshape(3, 3)
+    assert right[1, 2] == 1.0 and right.sum() == 1.0
+    down_left = data.shift_images(image, -1, 1, image_shape=(3, 3)).reshape(3, 3)
+    assert down_left[2, 0] == 1.0
+    gone = data.shift_images(image, 2, 0, image_shape=(3, 3))
+    assert gone.sum() == 0.0
+    assert data.shift_images(image, 5, 0, image_shape=(3, 3)).sum() == 0.0
+    with pytest.raises(ValueError, match="not an image"):
+        data.shift_images(image, 1, 0, image_shape=(2, 2))
+    with pytest.raises(TypeError, match="whole number"):
+        data.shift_images(image, 0.5, 0, image_shape=(3, 3))
+
+
+def test_rotate_images_keeps_shape_and_a_full_turn_is_identity():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(5, 64))
+    assert data.rotate_images(X, 0).shape == (5, 64)
+    assert np.allclose(data.rotate_images(X, 0), X, atol=1e-6)
+    quarter = data.rotate_images(X, 90)
+    assert np.allclose(data.rotate_images(quarter, -90), X, atol=1e-5)
+    assert not np.allclose(quarter, X)
+    with pytest.raises(ValueError, match="finite"):
+        data.rotate_images(X, np.nan)
+    with pytest.raises(ValueError, match="empty"):
+        data.rotate_images(np.zeros((0, 64)), 10)

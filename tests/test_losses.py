@@ -164,27 +164,6 @@ def test_balanced_class_weights_match_sklearn():
     assert losses.balanced_class_weights(y, n_classes=4)[3] == 0
 
 
-def test_make_outlier_regression_is_reproducible():
-    x, y, out = losses.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
-    x2, y2, out2 = losses.make_outlier_regression(n_samples=100, outlier_fraction=0.1, seed=3)
-    assert x.shape == y.shape == out.shape == (100,) and x.dtype == np.float32
-    np.testing.assert_array_equal(y, y2)
-    np.testing.assert_array_equal(out, out2)
-    assert out.sum() == 10
-    assert x[out].min() > np.median(x)  # outliers sit on the right
-    assert np.all(y[out] < 1.5 * x[out] + 0.5 - 2)  # and well below the line
-
-
-def test_make_imbalanced():
-    X = np.arange(200).reshape(100, 2)
-    y = np.array([0, 1] * 50)
-    X_small, y_small = losses.make_imbalanced(X, y, minority_class=1, keep_fraction=0.1, seed=0)
-    assert (y_small == 1).sum() == 5 and (y_small == 0).sum() == 50
-    assert len(X_small) == len(y_small) == 55
-    again = losses.make_imbalanced(X, y, minority_class=1, keep_fraction=0.1, seed=0)
-    np.testing.assert_array_equal(X_small, again[0])
-
-
 # --------------------------------------------------------------------------
 # Bad input: clear errors
 # --------------------------------------------------------------------------
@@ -250,7 +229,3 @@ def test_bad_hyperparameters():
         losses.focal_loss(logits, labels, gamma=-1)
     with pytest.raises(ValueError, match="empty"):
         losses.mse(torch.zeros(0), torch.zeros(0))
-    with pytest.raises(ValueError, match="outlier_fraction"):
-        losses.make_outlier_regression(outlier_fraction=0.7)
-    with pytest.raises(ValueError, match="does not occur"):
-        losses.make_imbalanced(np.zeros((4, 1)), np.zeros(4, dtype=int), minority_class=1)

@@ -263,51 +263,6 @@ def test_plot_reliability_diagram_draws_on_given_axes():
     assert "ECE" in ax.get_legend().get_texts()[1].get_text()
 
 
-# --------------------------------------------------------------------------
-# Distribution shift
-# --------------------------------------------------------------------------
-
-
-def test_add_noise_has_the_asked_spread_and_is_reproducible():
-    X = np.zeros((2000, 4), dtype=np.float32)
-    noisy = metrics.add_noise(X, 2.0, seed=0)
-    assert noisy.dtype == np.float32 and noisy.std() == pytest.approx(2.0, rel=0.05)
-    assert np.array_equal(noisy, metrics.add_noise(X, 2.0, seed=0))
-    assert np.array_equal(metrics.add_noise(X, 0.0), X)
-    with pytest.raises(ValueError, match="std"):
-        metrics.add_noise(X, -1.0)
-
-
-def test_shift_images_moves_pixels_and_fills():
-    image = np.zeros((1, 9))
-    image[0, 4] = 1.0  # centre of a 3x3 image
-    right = metrics.shift_images(image, 1, 0, image_shape=(3, 3)).reshape(3, 3)
-    assert right[1, 2] == 1.0 and right.sum() == 1.0
-    down_left = metrics.shift_images(image, -1, 1, image_shape=(3, 3)).reshape(3, 3)
-    assert down_left[2, 0] == 1.0
-    gone = metrics.shift_images(image, 2, 0, image_shape=(3, 3))
-    assert gone.sum() == 0.0
-    assert metrics.shift_images(image, 5, 0, image_shape=(3, 3)).sum() == 0.0
-    with pytest.raises(ValueError, match="not an image"):
-        metrics.shift_images(image, 1, 0, image_shape=(2, 2))
-    with pytest.raises(TypeError, match="whole number"):
-        metrics.shift_images(image, 0.5, 0, image_shape=(3, 3))
-
-
-def test_rotate_images_keeps_shape_and_a_full_turn_is_identity():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(size=(5, 64))
-    assert metrics.rotate_images(X, 0).shape == (5, 64)
-    assert np.allclose(metrics.rotate_images(X, 0), X, atol=1e-6)
-    quarter = metrics.rotate_images(X, 90)
-    assert np.allclose(metrics.rotate_images(quarter, -90), X, atol=1e-5)
-    assert not np.allclose(quarter, X)
-    with pytest.raises(ValueError, match="finite"):
-        metrics.rotate_images(X, np.nan)
-    with pytest.raises(ValueError, match="n_samples"):
-        metrics.rotate_images(np.zeros((0, 64)), 10)
-
-
 def test_calibration_of_class_probabilities():
     """From probabilities (n, classes): always 100% sure and always right is calibrated; right half the time is not."""
     p = np.eye(3)[[0, 1, 2, 0]]

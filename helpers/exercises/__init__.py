@@ -35,6 +35,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from helpers.checks import to_numpy
+
 GRADING_ENV_VAR = "HELPERS_GRADING"
 _MISSING = object()
 
@@ -206,10 +208,8 @@ def expect_close(value, target, *, rtol: float = 1e-4, atol: float = 1e-6, what:
 
 
 def _as_array(value, what: str) -> np.ndarray:
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
     try:
-        array = np.asarray(value, dtype=np.float64)
+        array = np.asarray(to_numpy(value), dtype=np.float64)
     except (TypeError, ValueError):
         raise Incorrect(f"{what} should be a number or an array of numbers, got {type(value).__name__}") from None
     return array

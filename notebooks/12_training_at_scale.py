@@ -321,8 +321,9 @@ achieved["FLOPs per epoch"] = [scaling.training_flops(p, N_TRAIN) + 2 * p * N_VA
 achieved["achieved GFLOP/s"] = achieved["FLOPs per epoch"] / achieved["seconds_per_epoch"] / 1e9
 achieved["share of peak"] = achieved["achieved GFLOP/s"] * 1e9 / peak
 print(f"matrix-product peak, 1 thread: {peak / 1e9:.1f} GFLOP/s")
-print(achieved[["parameters", "seconds_per_epoch", "achieved GFLOP/s", "share of peak"]].to_string(
-    formatters={"seconds_per_epoch": "{:.4f}".format, "achieved GFLOP/s": "{:.2f}".format,
+print(achieved[["parameters", "seconds_per_epoch", "achieved GFLOP/s", "share of peak"]].rename(
+    columns={"seconds_per_epoch": "seconds per epoch"}).rename_axis("width").to_string(
+    formatters={"seconds per epoch": "{:.4f}".format, "achieved GFLOP/s": "{:.2f}".format,
                 "share of peak": "{:.1%}".format}))
 glue("peak_gflops", peak / 1e9, fmt=".0f")
 glue("small_share", achieved["share of peak"].iloc[0], fmt=".1%")
@@ -407,9 +408,12 @@ print(f"top three operators: {profiled['share'].head(3).sum():.0%} of the profil
 
 # %% [markdown]
 # The largest entry is {glue:text}`top_op` with {glue:text}`top_op_share`
-# of the step, and the top three take {glue:text}`profile_top_share`: the
-# matrix products of the forward and backward passes (`addmm`, `mm`) and
-# the update. The profile is where to start when a step is slow; the
+# of the profiled time, and the top three take {glue:text}`profile_top_share`.
+# The matrix products of the forward pass (`addmm`: a product plus the bias)
+# and of the backward pass (`mm`), and the optimizer's update, are where a
+# step of this size spends its time; the rest are many small operators
+# (activations, the loss, transposes), each cheap but each paying the
+# fixed cost of a call. The profile is where to start when a step is slow; the
 # [PyTorch profiler recipe](https://pytorch.org/tutorials/recipes/recipes/profiler_recipe.html)
 # shows its other views (memory, GPU kernels, a timeline).
 #
@@ -496,9 +500,10 @@ print("2 threads vs 1, speed ratio (above 1 is faster):",
 # {glue:text}`matmul_thread_gain` times as fast, the small step
 # {glue:text}`small_step_thread_gain` times and the large step
 # {glue:text}`large_step_thread_gain` times as fast (above 1 is faster,
-# below 1 slower). On an idle machine the large operators gain up to 2x and
-# the small step gains nothing, because it has too little work to split; on
-# a busy one, a second thread can make everything slower. Oversubscription, more busy threads than
+# below 1 slower). A second thread can only help an operator large enough
+# to split, and only while a second core is free: when other processes
+# occupy the cores, every parallel operator waits for its slowest thread, and
+# a second thread becomes a loss. Oversubscription, more busy threads than
 # cores, is what happens when two training processes each start one thread
 # per core; we measure it in Section 4 with two processes. The rule for
 # several processes on one machine: give each `cores / processes` threads
@@ -672,6 +677,7 @@ speed["efficiency"] = speed["speed-up"] / results["world size"]
 print(speed[["parameters", "1 process ms", "2 processes ms", "all_reduce ms", "speed-up", "efficiency"]].to_string(
     formatters={"1 process ms": "{:.2f}".format, "2 processes ms": "{:.2f}".format,
                 "all_reduce ms": "{:.3f}".format, "speed-up": "{:.2f}".format, "efficiency": "{:.0%}".format}))
+paying = speed.index[speed["speed-up"] > 1]
 startup = job_seconds - results["seconds in worker"] + results["seconds to first collective"]
 tiny_total = startup + results["sharded"]["seconds"]
 print(f"start-up of the job (processes, imports, rendezvous): {startup:.1f} s")
@@ -683,7 +689,6 @@ glue("speed_steps", SPEED_STEPS)
 glue("startup_seconds", startup, fmt=".1f")
 glue("single_seconds", single_seconds, fmt=".2f")
 glue("tiny_speedup_total", single_seconds / tiny_total, fmt=".2g")
-paying = speed.index[speed["speed-up"] > 1]
 glue("crossover_text", f"from width {int(paying[0])} on" if len(paying) else
      "at none of the widths of this run")
 glue("speedup_smallest", speed["speed-up"].iloc[0], fmt=".2f")
@@ -972,10 +977,11 @@ ex.q2.check()
 ### BEGIN SOLUTION
 X, y = load("digits").standardized().tensors("train")
 throughput = {}
-for b in [8, 16, 32, 64, 128, 256, 512, 1024]:
-    model = mlp(64, [256], 10)
-    seconds = scaling.seconds_per_step(model, X, y, batch_size=b, steps=8)
-    throughput[b] = b / seconds
+with scaling.threads(1):
+    for b in [8, 16, 32, 64, 128, 256, 512, 1024]:
+        model = mlp(64, [256], 10)
+        seconds = scaling.seconds_per_step(model, X, y, batch_size=b, steps=8)
+        throughput[b] = b / seconds
 best_b = max(throughput, key=throughput.get)
 best_throughput = {"batch_size": best_b, "examples_per_second": throughput[best_b]}
 ### END SOLUTION

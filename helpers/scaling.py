@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from helpers.train import Callback, fit
+from helpers.train import Callback, EarlyStopping, fit
 
 
 @contextlib.contextmanager
@@ -71,8 +71,12 @@ def time_to_target(
     batch_size: int = 64,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    patience: int | None = None,
 ) -> dict:
     """Train ``make_model()`` with Adam until the validation accuracy reaches ``target``.
+
+    With ``patience``, also give up once the validation loss has not improved for that many
+    epochs (a learning rate that diverges or stalls then costs a few epochs, not ``max_epochs``).
 
     ``train`` and ``val`` are ``(X, y)`` tensor pairs. Returns a dict with
     ``seconds to target`` (wall-clock seconds from the first to the end of the
@@ -82,10 +86,13 @@ def time_to_target(
     """
     if not isinstance(max_epochs, int) or max_epochs < 1:
         raise ValueError(f"max_epochs must be a positive integer, got {max_epochs!r}")
+    callbacks = [StopAtTarget(target)]
+    if patience is not None:
+        callbacks.append(EarlyStopping(patience=patience))
     torch.manual_seed(seed)
     model = make_model()
     history = fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), lr=lr, epochs=max_epochs,
-                  batch_size=batch_size, callbacks=[StopAtTarget(target)], device=device,
+                  batch_size=batch_size, callbacks=callbacks, device=device,
                   mixed_precision=False, restore_best=False, progress=False)
     reached = bool(history.val_metric) and history.val_metric[-1] >= target
     return {

@@ -91,7 +91,8 @@ def _throughputs(batch_sizes) -> dict:
     from helpers.data import load
     from helpers.models import mlp
 
-    X, y = load("digits").standardized().tensors("train")
+    digits = load("digits").standardized()
+    X, y = digits.tensors("train")
     result = {}
     with scaling.threads(1):
         for b in batch_sizes:
@@ -116,7 +117,7 @@ def _check_best_throughput(best_throughput) -> None:
         raise Incorrect(f"re-measured at batch {b}: about {measured[b]:.3g} examples per second, and you "
                         f"report {v:.3g}; compute batch size / seconds per step")
     best = max(measured.values())
-    if measured[b] < 0.6 * best:  # timings vary by tens of percent on a busy machine: a loose margin
+    if measured[b] < 0.5 * best:  # timings vary by tens of percent on a busy machine: a loose margin
         faster = max(measured, key=measured.get)
         raise Incorrect(f"re-measured, batch {faster} gives {best / measured[b]:.1f} times the throughput "
                         f"of batch {b}; measure each batch size with a few steps and take the largest")

@@ -1,7 +1,8 @@
 # The course's commands. Each installs what it needs into .venv first.
 #   make site       build the book into _build/html
 #   make test       run every test (unit, pairing, nbval, papermill, exercises, site)
-#   make student    write student versions and answer keys into _build/exercises
+#   make student    write the student versions (notebooks/exercises, committed) and answer keys (_build/exercises)
+#   make grade-all  run the nbgrader round trip on every chapter (the test suite does chapter 1)
 #   make notebooks  sync each .py/.ipynb pair and re-run the notebooks (NB=... for one)
 #   make bench      run the training-loop benchmark (bench/README.md)
 #   make budget     time every notebook at default parameters (the book's cost table)
@@ -16,7 +17,7 @@ NB ?= $(wildcard notebooks/[0-9][0-9]_*.py)
 export HELPERS_PROGRESS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install site test student notebooks bench budget clean
+.PHONY: install site test student grade-all notebooks bench budget clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,13 +36,20 @@ test: $(STAMP)
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 student: $(STAMP)
+	$(BIN)/python -m helpers.student --links
+	$(BIN)/jupytext --sync $(wildcard notebooks/[0-9][0-9]_*.py)
 	$(BIN)/python -m helpers.student
 
+grade-all: $(STAMP)
+	HELPERS_GRADE_ALL=1 $(BIN)/python -m pytest tests/test_nbgrader.py
+
 notebooks: $(STAMP)
+	$(BIN)/python -m helpers.student --links
 	$(BIN)/jupytext --sync $(NB)
 	$(BIN)/python -m helpers.exercises.solutions notebooks
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False $(NB:.py=.ipynb)
+	$(BIN)/python -m helpers.student
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -2,9 +2,16 @@
 
     python -m helpers.student notebooks/01_training_loop.ipynb   # one chapter
     python -m helpers.student                                    # every chapter
+    python -m helpers.student --links        # only rewrite the Colab links in notebooks/NN_slug.py
 
-writes ``_build/exercises/student/NN_slug.ipynb`` and
-``_build/exercises/answers/NN_slug.ipynb``.
+writes ``notebooks/exercises/NN_slug.ipynb`` (the student version, committed, so
+that the chapter's "Do these exercises on Colab" link opens it) and
+``_build/exercises/answers/NN_slug.ipynb`` (the answer key: the chapter as
+committed, outputs included).
+
+``--links`` rewrites, in every ``notebooks/NN_slug.py``, the line under the
+"## Exercises" heading that links to the student version on Colab, from
+``_config.yml``'s ``repository`` (url and branch): one setting moves every link.
 
 How a chapter marks its exercises (see the contributors' page):
 
@@ -33,11 +40,16 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = "# YOUR CODE HERE\n..."
 SOLUTION_TAG = "solution"
 DROPDOWN_MARKERS = ("{solution-start}", "{solution-end}")
+STUDENT_DIR = Path("notebooks/exercises")
+ANSWERS_DIR = Path("_build/exercises/answers")
+LINK_TEXT = "Do these exercises on Colab"
+EXERCISES_HEADING = "# ## Exercises"
 _BLOCK = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[^\n]*\n(.*?)^[ \t]*{re.escape(END)}[^\n]*(\n|$)", re.M | re.S)
 
 
@@ -67,6 +79,8 @@ def is_dropdown_marker(cell) -> bool:
 def student_version(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``notebook`` with solutions stubbed and outputs cleared."""
     student = copy.deepcopy(notebook)
+    # Not a jupytext pair: a learner's Jupyter must not write a .py beside it.
+    student.metadata.pop("jupytext", None)
     cells = []
     for cell in student.cells:
         if is_dropdown_marker(cell):
@@ -80,17 +94,58 @@ def student_version(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return student
 
 
-def write_versions(notebook_path: Path, out_dir: Path) -> tuple[Path, Path]:
+def write_versions(notebook_path: Path, student_dir: Path = STUDENT_DIR, answers_dir: Path = ANSWERS_DIR) -> tuple[Path, Path]:
     """Write the student version and answer key of one notebook; return their paths."""
     notebook = nbformat.read(notebook_path, as_version=4)
     if not any(is_solution_cell(c) for c in notebook.cells):
         raise ValueError(f"{notebook_path} has no cells tagged {SOLUTION_TAG!r}")
-    student_path = out_dir / "student" / notebook_path.name
-    answers_path = out_dir / "answers" / notebook_path.name
+    student_path = Path(student_dir) / notebook_path.name
+    answers_path = Path(answers_dir) / notebook_path.name
     for path, version in ((student_path, student_version(notebook)), (answers_path, notebook)):
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(version, path)
     return student_path, answers_path
+
+
+def colab_url(config: dict, path: str) -> str:
+    """The Colab address of ``path`` (e.g. ``notebooks/exercises/01_x.ipynb``) on the book's repository."""
+    repository = config["repository"]
+    repo = repository["url"].removeprefix("https://github.com/").rstrip("/")
+    return f"https://colab.research.google.com/github/{repo}/blob/{repository.get('branch', 'main')}/{path}"
+
+
+def exercises_link_line(config: dict, stem: str) -> str:
+    """The markdown line (as a py:percent comment) that opens a chapter's student version on Colab."""
+    url = colab_url(config, f"{STUDENT_DIR.as_posix()}/{stem}.ipynb")
+    return f"# **[{LINK_TEXT}]({url})**: the student version, with stubs instead of solutions."
+
+
+def with_exercises_link(source: str, link_line: str) -> str:
+    """``source`` (a chapter's py:percent text) with ``link_line`` right under its Exercises heading."""
+    lines = source.splitlines()
+    try:
+        heading = lines.index(EXERCISES_HEADING)
+    except ValueError:
+        raise ValueError(f"no {EXERCISES_HEADING!r} line: every chapter needs an Exercises section") from None
+    after = lines[heading + 1 : heading + 3]
+    if len(after) == 2 and after[0] == "#" and LINK_TEXT in after[1]:
+        lines[heading + 2] = link_line  # already there: refresh it
+    else:
+        lines[heading + 1 : heading + 1] = ["#", link_line]
+    return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
+
+
+def rewrite_links(config_path: Path = Path("_config.yml"), root: Path = Path("notebooks")) -> list[Path]:
+    """Refresh the "Do these exercises on Colab" link of every chapter source; return those changed."""
+    config = yaml.safe_load(Path(config_path).read_text())
+    changed = []
+    for source in sorted(Path(root).glob("[0-9][0-9]_*.py")):
+        text = source.read_text(encoding="utf-8")
+        new = with_exercises_link(text, exercises_link_line(config, source.stem))
+        if new != text:
+            source.write_text(new, encoding="utf-8")
+            changed.append(source)
+    return changed
 
 
 def chapter_notebooks(root: Path = Path("notebooks")) -> list[Path]:
@@ -101,15 +156,21 @@ def chapter_notebooks(root: Path = Path("notebooks")) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write student versions and answer keys of chapter notebooks.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="chapter .ipynb files (default: all)")
-    parser.add_argument("--out", type=Path, default=Path("_build/exercises"), help="output folder")
+    parser.add_argument("--student-dir", type=Path, default=STUDENT_DIR, help="where student versions go")
+    parser.add_argument("--answers-dir", type=Path, default=ANSWERS_DIR, help="where answer keys go")
+    parser.add_argument("--links", action="store_true", help="only rewrite each chapter's Colab exercises link")
     args = parser.parse_args(argv)
+    if args.links:
+        for source in rewrite_links():
+            print(f"{source}: exercises link updated (sync its .ipynb with jupytext --sync)")
+        return 0
     notebooks = args.notebooks or chapter_notebooks()
     if not notebooks:
         parser.error("no notebooks given and none found under notebooks/")
     for path in notebooks:
         if path.suffix != ".ipynb" or not path.exists():
             parser.error(f"{path} is not an existing .ipynb file")
-        student, answers = write_versions(path, args.out)
+        student, answers = write_versions(path, args.student_dir, args.answers_dir)
         print(f"{path.name}: student version {student}, answer key {answers}")
     return 0
 

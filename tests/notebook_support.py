@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import jupytext
@@ -46,3 +47,61 @@ def solution_namespace(path: Path) -> dict:
     for cell in solution_cells(path):
         exec(cell.source, namespace)
     return namespace
+
+
+# --------------------------------------------------------------------------
+# Can a learner in Jupyter or Colab (where {glue:text} shows raw) read every glued number?
+# --------------------------------------------------------------------------
+
+
+def _visible_text(cell) -> str:
+    texts = []
+    for output in cell.get("outputs", []):
+        if "scrapbook" in output.get("metadata", {}):
+            continue  # the glue record itself is hidden
+        if output.get("output_type") == "stream":
+            texts.append("".join(output.get("text", "")))
+        for key in ("text/plain", "text/html", "text/markdown", "text/latex"):
+            value = output.get("data", {}).get(key)
+            if value:
+                texts.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(texts)
+
+
+def _printed_forms(value: str):
+    """The ways a glued value may be printed: 96.1% also as 0.961, 0.96...; 1.234 as 1.23, 1.2, ..."""
+    value = value.strip().strip("'\"")
+    yield value
+    percent = re.fullmatch(r"(-?[\d.]+)%", value)
+    if percent:
+        fraction = float(percent.group(1)) / 100
+        for digits in (2, 3, 4):
+            yield f"{fraction:.{digits}f}"
+        return
+    try:
+        number = float(value.replace(",", ""))
+    except ValueError:
+        return
+    for digits in (0, 1, 2, 3, 4):
+        yield f"{number:.{digits}f}"
+    if number and abs(number) < 1:
+        yield f"{number * 100:.1f}%"
+        yield f"{number * 100:.0f}%"
+
+
+def glued_values_not_visible(path: Path) -> tuple[int, list[str]]:
+    """(number of glued values, ``name=value`` of those no visible output of their cell or the next two shows)."""
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    total, missing = 0, []
+    for i, cell in enumerate(code):
+        nearby = " ".join(_visible_text(c) for c in code[i : i + 3])
+        for output in cell.get("outputs", []):
+            record = output.get("metadata", {}).get("scrapbook")
+            value = "".join(output.get("data", {}).get("application/papermill.record/text/plain", "")) if record else ""
+            if not value:
+                continue
+            total += 1
+            if not any(form and form in nearby for form in _printed_forms(value)):
+                missing.append(f"{record.get('name')}={value}")
+    return total, missing

@@ -11,7 +11,7 @@ import papermill
 import pytest
 
 from conftest import NOTEBOOKS, chapter_sources
-from helpers.student import is_solution_cell, student_version
+from helpers.student import STUDENT_DIR, is_solution_cell, student_version
 from notebook_support import SMOKE_PARAMETERS, code_between_markers
 
 CHAPTERS = [p.with_suffix(".ipynb") for p in chapter_sources()]
@@ -64,11 +64,28 @@ def test_student_version_contains_no_solution(notebook):
     assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code"), "outputs give answers away"
 
 
+def _committed_student_version(notebook):
+    return NOTEBOOKS.parent / STUDENT_DIR / notebook.name
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=IDS)
+def test_committed_student_version_is_fresh(notebook):
+    committed = _committed_student_version(notebook)
+    assert committed.exists(), f"{committed} is missing: run `make student` and commit it"
+    expected = student_version(nbformat.read(notebook, as_version=4))
+    actual = nbformat.read(committed, as_version=4)
+
+    def cells(nb):
+        return [(c.cell_type, c.source, c.metadata.get("nbgrader"), c.metadata.get("tags")) for c in nb.cells]
+
+    assert cells(actual) == cells(expected), f"{committed} is stale: run `make student` and commit it"
+    assert all(not c.get("outputs") for c in actual.cells if c.cell_type == "code")
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=IDS)
 def test_student_version_runs_and_reports_not_attempted(notebook, tmp_path):
-    student_path = tmp_path / f"student_{notebook.name}"
-    nbformat.write(student_version(nbformat.read(notebook, as_version=4)), student_path)
+    student_path = _committed_student_version(notebook)
     executed = _execute(student_path, tmp_path / f"executed_{notebook.name}")
     texts = _check_cell_outputs(executed)
     assert texts and all("Not attempted" in text for text in texts), texts

@@ -57,6 +57,18 @@ def test_bootstrap_cell_installs_helpers_from_the_configured_repository(source):
 
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=IDS)
+def test_exercises_section_opens_with_the_colab_link_to_the_student_version(source):
+    from helpers.student import exercises_link_line
+
+    expected = exercises_link_line(_config(), source.stem)
+    text = source.read_text(encoding="utf-8")
+    assert expected in text, (
+        f"the Exercises section needs the line\n{expected}\n(run `python -m helpers.student --links`, then jupytext --sync)"
+    )
+    assert text.count("Do these exercises on Colab") == 1
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=IDS)
 def test_parameters_cell_has_seed_and_budget(source):
     cells = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1, "each chapter needs exactly one cell tagged parameters"

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from helpers.student import main, strip_solution, student_version
+from helpers.student import exercises_link_line, main, strip_solution, student_version, with_exercises_link
 
 SOLUTION = "def f(x):\n    ### BEGIN SOLUTION\n    return x * 2\n    ### END SOLUTION\n"
 
@@ -43,7 +43,37 @@ def test_student_version_drops_dropdowns_and_outputs_and_keeps_metadata():
 def test_command_writes_student_version_and_answer_key(tmp_path):
     source = tmp_path / "01_x.ipynb"
     nbformat.write(_notebook(), source)
-    assert main([str(source), "--out", str(tmp_path / "out")]) == 0
-    assert (tmp_path / "out" / "student" / "01_x.ipynb").exists()
-    answers = nbformat.read(tmp_path / "out" / "answers" / "01_x.ipynb", as_version=4)
+    out = tmp_path / "out"
+    assert main([str(source), "--student-dir", str(out / "student"), "--answers-dir", str(out / "answers")]) == 0
+    assert (out / "student" / "01_x.ipynb").exists()
+    answers = nbformat.read(out / "answers" / "01_x.ipynb", as_version=4)
     assert "return x * 2" in answers.cells[2].source
+
+
+CONFIG = {"repository": {"url": "https://github.com/org/course", "branch": "v2"}}
+
+
+def test_exercises_link_is_built_from_the_configured_repository_and_branch():
+    line = exercises_link_line(CONFIG, "01_x")
+    assert "https://colab.research.google.com/github/org/course/blob/v2/notebooks/exercises/01_x.ipynb" in line
+    assert "Do these exercises on Colab" in line
+
+
+def test_link_goes_under_the_exercises_heading_once_and_is_refreshed_in_place():
+    source = "# %% [markdown]\n# ## Exercises\n#\n# Each exercise has a check.\n"
+    once = with_exercises_link(source, exercises_link_line(CONFIG, "01_x"))
+    assert once.splitlines()[1:4] == ["# ## Exercises", "#", exercises_link_line(CONFIG, "01_x")]
+    moved = {"repository": {"url": "https://github.com/elsewhere/course", "branch": "main"}}
+    again = with_exercises_link(once, exercises_link_line(moved, "01_x"))
+    assert again.count("Do these exercises on Colab") == 1 and "elsewhere/course/blob/main" in again
+
+
+def test_a_chapter_without_an_exercises_section_is_refused():
+    with pytest.raises(ValueError, match="Exercises"):
+        with_exercises_link("# %% [markdown]\n# # Title\n", "# link")
+
+
+def test_student_version_is_not_a_jupytext_pair():
+    notebook = _notebook()
+    notebook.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    assert "jupytext" not in student_version(notebook).metadata

@@ -1,0 +1,32 @@
+"""Every number the prose quotes is also readable in a visible output of the notebook.
+
+On Colab and in Jupyter the ``{glue:text}`` roles show raw, so a learner can only read a glued
+number if the cell that computes it (or one of the next two) prints it too.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import chapter_sources
+from notebook_support import glued_values_not_visible
+
+# Chapters written before this rule; issue 10 (the fair-evidence revision) brings them up to it.
+# strict: the test fails as soon as one of them passes, so the entry must then be removed.
+NOT_YET = {f"{n:02d}" for n in range(1, 9)}
+
+PARAMS = [
+    pytest.param(
+        p.with_suffix(".ipynb"),
+        id=p.stem,
+        marks=[pytest.mark.xfail(strict=True, reason="issue 10: glued values not all printed yet")] if p.stem[:2] in NOT_YET else [],
+    )
+    for p in chapter_sources()
+]
+
+
+@pytest.mark.parametrize("notebook", PARAMS)
+def test_every_glued_value_is_printed_near_where_it_is_computed(notebook):
+    total, missing = glued_values_not_visible(notebook)
+    assert total > 0, "the chapter glues no numbers"
+    assert not missing, f"{len(missing)}/{total} glued values are visible nowhere: {', '.join(missing[:10])}"

@@ -221,6 +221,11 @@ glue("smallest_n_reached", int(time_table.loc[("training examples", SIZES[0]), "
 glue("second_n_epochs", float(time_table.loc[("training examples", SIZES[1]), "epochs_to_target"]), fmt=".0f")
 glue("full_n_epochs", float(time_table.loc[("training examples", N_TRAIN), "epochs_to_target"]), fmt=".0f")
 glue("second_n", SIZES[1])
+print(f"data sweep: with {SIZES[0]} examples the target was reached in "
+      f"{int(time_table.loc[('training examples', SIZES[0]), 'reached'])} of {len(REPEATS)} repeats; "
+      f"median epochs to target with {SIZES[1]}: "
+      f"{time_table.loc[('training examples', SIZES[1]), 'epochs_to_target']:.0f}, with {N_TRAIN}: "
+      f"{time_table.loc[('training examples', N_TRAIN), 'epochs_to_target']:.0f}")
 # Robust relations only (signs of exponents over 8x ranges); never absolute times.
 assert k[("training examples", "seconds per epoch")] > 0, "an epoch over more data should take longer"
 assert k[("width", "seconds per epoch")] > 0, "an epoch of a wider model should take longer"
@@ -330,7 +335,7 @@ print(achieved[["parameters", "seconds_per_epoch", "achieved GFLOP/s", "share of
                 "share of peak": "{:.1%}".format}))
 glue("peak_gflops", peak / 1e9, fmt=".0f")
 glue("small_share", achieved["share of peak"].iloc[0], fmt=".1%")
-glue("large_share", achieved["share of peak"].iloc[-1], fmt=".0%")
+glue("large_share", achieved["share of peak"].iloc[-1], fmt=".1%")
 glue("small_width", WIDTHS[0])
 glue("large_width", WIDTHS[-1])
 assert achieved["share of peak"].iloc[-1] > achieved["share of peak"].iloc[0], \
@@ -364,10 +369,10 @@ papers["years on this CPU core"] = papers["training FLOPs (6ND)"] / best_cpu / S
 gpt3_flops = papers.loc["GPT-3", "training FLOPs (6ND)"]
 gpus, days, v100_peak = 10_000, 14.8, 125e12
 per_gpu = gpt3_flops / (gpus * days * 24 * 3600)
-glue("gpt3_flops", gpt3_flops, fmt=".2g")
+glue("gpt3_flops", gpt3_flops, fmt=".3g")
 glue("gpt3_cpu_years", papers.loc["GPT-3", "years on this CPU core"], fmt=",.0f")
-glue("chinchilla_flops", papers.loc["Chinchilla", "training FLOPs (6ND)"], fmt=".2g")
-glue("gpt3_tflops_per_gpu", per_gpu / 1e12, fmt=".0f")
+glue("chinchilla_flops", papers.loc["Chinchilla", "training FLOPs (6ND)"], fmt=".3g")
+glue("gpt3_tflops_per_gpu", per_gpu / 1e12, fmt=".1f")
 glue("gpt3_share_of_peak", per_gpu / v100_peak, fmt=".0%")
 glue("best_cpu_gflops", best_cpu / 1e9, fmt=".1f")
 print(papers.to_string(formatters={"parameters": "{:.3g}".format, "tokens": "{:.3g}".format,
@@ -537,7 +542,8 @@ glue("cpu_capability", torch.backends.cpu.get_cpu_capability())
 print(precision.to_frame().to_string(float_format=lambda v: f"{v:.2f}"))
 print(f"matmul 1024: float32 {peak / 1e9:.1f} GFLOP/s, bfloat16 {bf16_peak / 1e9:.1f} GFLOP/s")
 print(f"bfloat16 / float32 speed: step {bf16_speedup:.2f}, matmul {bf16_peak / peak:.2f}; "
-      f"CPU capability {torch.backends.cpu.get_cpu_capability()}")
+      f"CPU capability {torch.backends.cpu.get_cpu_capability()}; bfloat16 autocast "
+      f"{'paid off' if bf16_speedup > 1.1 else 'did not pay'}")
 
 # %% [markdown]
 # Here bfloat16 autocast ran a step {glue:text}`bf16_speedup` times as fast
@@ -683,7 +689,8 @@ paying = speed.index[speed["speed-up"] > 1]
 startup = job_seconds - results["seconds in worker"] + results["seconds to first collective"]
 tiny_total = startup + results["sharded"]["seconds"]
 print(f"start-up of the job (processes, imports, rendezvous): {startup:.1f} s")
-print("two processes faster per step:", f"from width {int(paying[0])} on" if len(paying) else "at no width")
+print(f"median of {SPEED_STEPS} steps per width; two processes faster per step",
+      f"from width {int(paying[0])} on" if len(paying) else "at none of the widths of this run")
 print(f"training the width-{DDP_WIDTH} model for {DDP_EPOCHS} epochs: 1 process {single_seconds:.2f} s, "
       f"2 processes {results['sharded']['seconds']:.2f} s + {startup:.1f} s start-up")
 glue("speed_batch", SPEED_BATCH)
@@ -885,6 +892,8 @@ print(gpu_results.read_text() if gpu_results.exists() else
 
 # %% [markdown]
 # ## Exercises
+#
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/12_training_at_scale.ipynb)**: the student version, with stubs instead of solutions.
 #
 # Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a

@@ -20,7 +20,7 @@
 # Every chapter so far trained a model in a second or two. That is a
 # property of the chapters' models, not of training: the time to train grows
 # with the data, the model and the number of steps, and for the models in the
-# news it is measured in thousands of processor-years. This chapter measures
+# news it is measured in hundreds of GPU-years {cite}`patterson2021carbon`. This chapter measures
 # how the cost grows on the machine in front of you, counts the arithmetic a
 # training run needs, finds where the time of one step goes, and then spreads
 # training over more than one process with PyTorch's real tool for it,
@@ -519,7 +519,7 @@ print("2 threads vs 1, speed ratio (above 1 is faster):",
 #
 # ### Mixed precision on the CPU
 #
-# On a GPU, bfloat16 autocast (Chapter 5's `fit` uses it by default there)
+# On a GPU, bfloat16 autocast (`helpers.train.fit` uses it by default there)
 # halves the memory traffic and uses the tensor cores. Recent CPUs have
 # bfloat16 instructions too; whether they pay depends on the chip and the
 # sizes, so we measure one step of the width-1024 model in float32 and in

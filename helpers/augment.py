@@ -12,8 +12,8 @@ every training batch (MixUp and CutMix return soft labels ``(n, classes)``).
   whole batch at once on its device (``F.affine_grid`` + ``F.grid_sample``);
 - ``add_noise``, ``random_erasing``, ``rotate_180``, ``flip_horizontal``:
   other batched, per-image transforms;
-- ``on_images``, ``compose``, ``checked``, ``mixup_or_cutmix``: build augments
-  for ``fit``; ``checked`` refuses one that changes the batch size or labels;
+- ``on_images``, ``per_image``, ``compose``, ``checked``, ``mixup_or_cutmix``:
+  build augments for ``fit``; ``checked`` refuses one that changes the batch size or labels;
 - ``PerSampleDataset``: the torchvision way, one ``v2`` transform call per
   image in a ``Dataset`` read by a ``DataLoader``;
 - ``tta_probabilities``: test-time augmentation, predictions averaged over views;
@@ -81,36 +81,37 @@ def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator) -> 
 
 
 class SmallCNN(nn.Module):
-    """Images ``(batch, channels, height, width)`` -> logits ``(batch, n_classes)``.
+    """Images ``(batch, channels, size, size)`` -> logits ``(batch, n_classes)``.
 
-    Two blocks of 3x3 convolutions (the second after halving the resolution),
-    global average pooling, and a linear layer: a few thousand weights, enough
-    for 8x8 digits or 28x28 Fashion-MNIST.
+    Two 3x3 convolutions, a 2x2 max-pool, and a linear layer over the pooled
+    feature map (so the position of a stroke still counts): about 14,000
+    weights for 8x8 digits at ``width=16``.
     """
 
-    def __init__(self, n_classes: int = 10, in_channels: int = 1, width: int = 16):
+    def __init__(self, n_classes: int = 10, in_channels: int = 1, image_size: int = 8, width: int = 16):
         super().__init__()
-        for name, value in (("n_classes", n_classes), ("in_channels", in_channels), ("width", width)):
+        for name, value in (("n_classes", n_classes), ("in_channels", in_channels), ("width", width),
+                            ("image_size", image_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.in_channels = in_channels
+        if image_size % 2:
+            raise ValueError(f"image_size must be even (it is halved by the pooling), got {image_size}")
+        self.in_channels, self.image_size = in_channels, image_size
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1),
             nn.ReLU(),
             nn.Conv2d(width, width, 3, padding=1),
             nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1),
-            nn.ReLU(),
+            nn.Flatten(),
         )
-        self.head = nn.Linear(2 * width, n_classes)
+        self.head = nn.Linear(width * (image_size // 2) ** 2, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"SmallCNN expects images (batch, {self.in_channels}, height, width), got {tuple(x.shape)}"
-            )
-        return self.head(self.features(x).mean(dim=(2, 3)))
+        expected = (self.in_channels, self.image_size, self.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(f"SmallCNN expects images (batch, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
+        return self.head(self.features(x))
 
 
 # --------------------------------------------------------------------------
@@ -318,6 +319,29 @@ def mixup_or_cutmix(n_classes: int, alpha: float = 1.0, kinds: tuple[str, ...] =
     return augment
 
 
+def per_image(transform: Callable[[torch.Tensor], torch.Tensor], as_uint8: bool = False) -> Augment:
+    """An augment that calls a torchvision ``transform`` once per image, so each image gets its own draw.
+
+    This is the per-sample path inside ``fit``: a Python loop over the
+    batch, much slower than the batched functions above. ``as_uint8=True``
+    hands the transform 8-bit images (0..255), as the automatic policies
+    (``v2.TrivialAugmentWide``, ``v2.RandAugment``) expect, and converts back.
+    """
+    if not callable(transform):
+        raise TypeError(f"transform must be callable, got {type(transform).__name__}")
+
+    def augment(X, y):
+        check_images(X)
+        images = (X.clamp(0, 1) * 255).round().to(torch.uint8) if as_uint8 else X
+        out = torch.stack([transform(image) for image in images])
+        if out.shape != X.shape:
+            raise ValueError(f"the transform changed the images from {tuple(X.shape)} to {tuple(out.shape)}")
+        return (out.to(X.dtype) / 255 if as_uint8 else out), y
+
+    augment.__name__ = f"per_image({type(transform).__name__})"
+    return augment
+
+
 # --------------------------------------------------------------------------
 # The per-sample path: a Dataset that calls a v2 transform for each image
 # --------------------------------------------------------------------------
@@ -433,3 +457,56 @@ def load_torchvision_images(name: str, root: str, train: bool = True, download: 
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return images.float() / 255.0, labels
+
+
+# --------------------------------------------------------------------------
+# The chapter's experiment: a small CNN on a few labelled digits
+# --------------------------------------------------------------------------
+
+
+def digits_images() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 1,797 digits as images ``(1797, 1, 8, 8)`` in [0, 1] and labels ``(1797,)``."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return torch.tensor(digits.images / 16.0, dtype=torch.float32).unsqueeze(1), torch.tensor(digits.target)
+
+
+def train_few_labels(train, augment: Augment | None = None, *, seed: int = 0, steps: int = 200,
+                     batch_size: int = 32, lr: float = 3e-3, width: int = 16, device=None):
+    """Train a fresh ``SmallCNN`` on ``train = (X, y)`` for about ``steps`` optimizer steps; return ``(model, history)``.
+
+    The number of epochs is chosen so that every training-set size gets the
+    same number of steps, and every run keeps its last weights: no
+    validation data take part, so the same budget holds for every method and
+    the validation set stays free to compare them. ``augment`` goes to
+    ``fit(augment=...)``.
+    """
+    from helpers.train import fit
+
+    X, y = train
+    check_images(X)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    torch.manual_seed(seed)
+    model = SmallCNN(n_classes=10, in_channels=X.shape[1], image_size=X.shape[2], width=width)
+    epochs = max(1, math.ceil(steps / math.ceil(len(X) / batch_size)))
+    history = fit(model, train, loss_fn=nn.CrossEntropyLoss(), lr=lr, epochs=epochs, batch_size=batch_size,
+                  augment=augment, device=device, restore_best=False, progress=False)
+    return model, history
+
+
+def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of images of ``X`` whose predicted class is ``y``."""
+    from helpers.train import predict
+
+    return float((predict(model, X).argmax(dim=1) == y.cpu()).float().mean())
+
+
+def per_class_accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, n_classes: int = 10) -> np.ndarray:
+    """Accuracy on the images of each class, shape ``(n_classes,)``."""
+    from helpers.train import predict
+
+    predicted = predict(model, X).argmax(dim=1).numpy()
+    y = y.cpu().numpy()
+    return np.array([(predicted[y == c] == c).mean() for c in range(n_classes)])

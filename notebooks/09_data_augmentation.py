@@ -117,7 +117,7 @@ print(f"{N_SEEDS} seeds per setting, {STEPS} steps per run")
 # the second sample photo.
 
 # %%
-china, flower = (torch.from_numpy(image).permute(2, 0, 1) for image in load_sample_images().images)
+china, flower = (torch.tensor(image).permute(2, 0, 1) for image in load_sample_images().images)
 resize = v2.Resize((120, 180), antialias=True)
 china, flower = resize(china), resize(flower)  # (3, 120, 180), uint8
 to_float = v2.ToDtype(torch.float32, scale=True)
@@ -286,11 +286,11 @@ def best_seconds(epoch, repeats=3):
 
 batched_epoch()  # warm up
 per_sample_s, batched_s = best_seconds(per_sample_epoch), best_seconds(batched_epoch)
-print(f"one epoch of {len(X_pool)} images on {DEVICE.type}: per-sample DataLoader {per_sample_s * 1e3:.0f} ms, "
-      f"batched random_affine {batched_s * 1e3:.1f} ms ({per_sample_s / batched_s:.0f}x faster)")
 glue("per_sample_ms", per_sample_s * 1e3, fmt=".0f")
 glue("batched_ms", batched_s * 1e3, fmt=".1f")
 glue("batched_speedup", per_sample_s / batched_s, fmt=".0f")
+print(f"one epoch of {len(X_pool)} images on {DEVICE.type}: per-sample DataLoader {per_sample_s * 1e3:.0f} ms, "
+      f"batched random_affine {batched_s * 1e3:.1f} ms ({per_sample_s / batched_s:.0f}x faster)")
 
 # %% [markdown]
 # Per sample, the epoch took {glue:text}`per_sample_ms` ms; batched,
@@ -309,9 +309,10 @@ glue("batched_speedup", per_sample_s / batched_s, fmt=".0f")
 # Augmentation matters most when labels are few. We train the same small
 # convolutional network (`SmallCNN`: two 3x3 convolutions, a max-pool and
 # a linear layer) on 5, 10 or 20 labelled digits per class, for the same
-# number of optimizer steps whatever the training-set size, with `fit`
-# keeping the epoch of lowest validation loss. The contenders, each a
-# function given to `fit(augment=...)`:
+# number of optimizer steps whatever the training-set size, keeping the
+# last weights (no validation data take part in training, so the validation
+# set stays free to compare the methods). The contenders, each a function
+# given to `fit(augment=...)`:
 #
 # | method | what it does | strength tuned |
 # |---|---|---|

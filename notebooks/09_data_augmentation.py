@@ -791,7 +791,7 @@ else:
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.
 #
-# ```{exercise} Diagnose a label-breaking pipeline
+# ````{exercise} Diagnose a label-breaking pipeline
 # :label: ch09-ex1
 # A colleague trains a digits classifier with the pipeline below and finds
 # that accuracy falls for most digits as soon as augmentation is switched
@@ -802,7 +802,7 @@ else:
 # v2.Compose([v2.RandomRotation(10), v2.RandomAffine(degrees=0, translate=(0.1, 0.1)),
 #             v2.RandomVerticalFlip(p=0.5), v2.GaussianNoise(sigma=0.05)])
 # ```
-# ```
+# ````
 #
 # ```{solution-start} ch09-ex1
 # :class: dropdown

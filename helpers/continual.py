@@ -473,21 +473,35 @@ def summarize(R) -> dict:
     return {"average accuracy": average_accuracy(R), "forgetting": forgetting(R), "backward transfer": backward_transfer(R)}
 
 
-def tune(tasks: list[Task], scenario: str, strategy: Strategy, knob: str, grid, seed: int = 0) -> dict:
+def learning_accuracy(R) -> float:
+    """Mean accuracy on each task just after learning it (the diagonal of ``R``): how well new tasks are learnt."""
+    return float(np.mean(np.diag(_check_matrix(R))))
+
+
+def tune(tasks: list[Task], scenario: str, strategy: Strategy, knob: str, grid, seed: int = 0,
+         min_learning_accuracy: float = 0.9) -> dict:
     """Validation average accuracy of ``strategy`` for each value of ``knob`` in ``grid``.
 
-    Returns ``{"knob", "grid", "scores", "best", "best_index", "on_edge"}``; ``on_edge`` says
-    whether the best value is the first or last of the grid (then widen the grid).
+    The best value maximises the average accuracy after the last task among the values that still
+    *learn* each new task: mean diagonal accuracy (:func:`learning_accuracy`) at least
+    ``min_learning_accuracy``. (Without that rule a tiny learning rate or a huge penalty "wins" by
+    barely training on new tasks, so that there is less to forget.) Joint training has no diagonal
+    and is not constrained. Returns ``{"knob", "grid", "scores", "learning", "eligible", "best",
+    "best_index", "on_edge"}``; ``on_edge`` says whether the best value is the first or last of the
+    grid (then widen the grid).
     """
     grid = list(grid)
     if len(grid) < 3:
         raise ValueError("a tuning grid needs at least 3 values, so that its best can be inside it")
     if not hasattr(strategy, knob):
         raise ValueError(f"Strategy has no field {knob!r}")
-    scores = [average_accuracy(train_sequentially(tasks, scenario, strategy.with_(**{knob: v}), seed)["val"])
-              if strategy.name != "joint" else
-              float(np.mean(train_sequentially(tasks, scenario, strategy.with_(**{knob: v}), seed)["val"][-1]))
-              for v in grid]
-    best_index = int(np.argmax(scores))
-    return {"knob": knob, "grid": grid, "scores": scores, "best": grid[best_index], "best_index": best_index,
-            "on_edge": best_index in (0, len(grid) - 1)}
+    scores, learning = [], []
+    for value in grid:
+        R = train_sequentially(tasks, scenario, strategy.with_(**{knob: value}), seed)["val"]
+        scores.append(float(np.mean(R[-1])))
+        learning.append(float("nan") if strategy.name == "joint" else learning_accuracy(R))
+    eligible = [strategy.name == "joint" or l >= min_learning_accuracy for l in learning]
+    candidates = [i for i in range(len(grid)) if eligible[i]] or list(range(len(grid)))
+    best_index = max(candidates, key=lambda i: scores[i])
+    return {"knob": knob, "grid": grid, "scores": scores, "learning": learning, "eligible": eligible,
+            "best": grid[best_index], "best_index": best_index, "on_edge": best_index in (0, len(grid) - 1)}

@@ -479,7 +479,7 @@ def learning_accuracy(R) -> float:
 
 
 def tune(tasks: list[Task], scenario: str, strategy: Strategy, knob: str, grid, seed: int = 0,
-         min_learning_accuracy: float = 0.9) -> dict:
+         min_learning_accuracy: float = 0.9, tolerance: float = 0.01) -> dict:
     """Validation average accuracy of ``strategy`` for each value of ``knob`` in ``grid``.
 
     The best value maximises the average accuracy after the last task among the values that still
@@ -488,7 +488,8 @@ def tune(tasks: list[Task], scenario: str, strategy: Strategy, knob: str, grid, 
     barely training on new tasks, so that there is less to forget.) Joint training has no diagonal
     and is not constrained. Returns ``{"knob", "grid", "scores", "learning", "eligible", "best",
     "best_index", "on_edge"}``; ``on_edge`` says whether the best value is the first or last of the
-    grid (then widen the grid).
+    grid *and* beats every eligible value inside the grid by more than ``tolerance`` (then widen the
+    grid); a flat curve whose edge wins by less is a tie, not a sign that the optimum lies outside.
     """
     grid = list(grid)
     if len(grid) < 3:
@@ -503,5 +504,7 @@ def tune(tasks: list[Task], scenario: str, strategy: Strategy, knob: str, grid, 
     eligible = [strategy.name == "joint" or l >= min_learning_accuracy for l in learning]
     candidates = [i for i in range(len(grid)) if eligible[i]] or list(range(len(grid)))
     best_index = max(candidates, key=lambda i: scores[i])
+    inside = [scores[i] for i in candidates if 0 < i < len(grid) - 1]
+    on_edge = best_index in (0, len(grid) - 1) and (not inside or scores[best_index] > max(inside) + tolerance)
     return {"knob": knob, "grid": grid, "scores": scores, "learning": learning, "eligible": eligible,
-            "best": grid[best_index], "best_index": best_index, "on_edge": best_index in (0, len(grid) - 1)}
+            "best": grid[best_index], "best_index": best_index, "on_edge": bool(on_edge)}

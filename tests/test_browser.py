@@ -262,6 +262,15 @@ def test_chapter_has_its_colab_launch_link_and_a_screenshot(visits, page):
     assert screenshot.exists() and screenshot.stat().st_size > 10_000, f"no screenshot {screenshot}"
 
 
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_links_to_its_exercises_on_colab(visits, page):
+    from helpers.student import STUDENT_DIR, colab_url
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    expected = colab_url(config, f"{STUDENT_DIR.as_posix()}/{Path(page).name}.ipynb")
+    assert expected in visits[page].report["links"], f"no 'Do these exercises on Colab' link {expected}"
+
+
 def test_search_finds_a_chapter(context, server):
     page = context.new_page()
     errors = []

@@ -6,12 +6,19 @@ Reuse a network trained on one task (the *source*) for another (the
 - ``new_templates`` / ``make_signals``: MNIST-1D signals built locally, from
   the original ten digit templates or from ten new ones (the target task);
 - ``labels_per_class``: the indices of ``k`` labelled examples per class;
+- ``target_task`` / ``split_digits``: the target tasks of the chapter, as
+  ``helpers.data.DataSet`` objects (MNIST-1D from new templates; digits
+  0-4 -> 5-9);
 - ``TransferNet``: a small 1-D CNN, ``backbone`` (signals -> features) then
-  ``head`` (features -> class scores);
+  ``head`` (features -> class scores); ``MLPNet``: the same split for flat
+  inputs;
 - ``features``: the backbone's output for many signals, as a NumPy array;
 - ``linear_probe``: logistic regression on frozen features;
 - ``param_groups`` / ``fine_tune``: train backbone and head, each with its own
   learning rate (a backbone rate of 0 freezes it);
+- ``FewLabelSetup`` / ``run_method`` / ``tune``: the few-label experiment,
+  every method trained on the same labelled examples and tuned on
+  validation data over several seeds;
 - ``linear_cka``: how similar two representations of the same inputs are;
 - ``resnet18_for``: the practitioner's code for a real pretrained image model
   (torchvision's ResNet-18 with a new last layer).
@@ -23,7 +30,9 @@ Shapes: signals ``(n, 40)`` float32, labels ``(n,)`` int64, features
 
 from __future__ import annotations
 
-import copy
+import math
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -136,6 +145,21 @@ class TransferNet(nn.Module):
         return self.head(self.backbone(x))
 
 
+class MLPNet(nn.Module):
+    """A multi-layer perceptron for flat inputs ``(batch, n_inputs)``, split into ``backbone`` and ``head``."""
+
+    def __init__(self, n_inputs: int, hidden: int, n_classes: int):
+        super().__init__()
+        for name, value in (("n_inputs", n_inputs), ("hidden", hidden), ("n_classes", n_classes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.backbone = nn.Sequential(nn.Linear(n_inputs, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.head = nn.Linear(hidden, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(x))
+
+
 def features(backbone: nn.Module, X, batch_size: int = 1024) -> np.ndarray:
     """The backbone's output for ``X`` (n, ...), in evaluation mode, as a NumPy array ``(n, d)``."""
     if not isinstance(backbone, nn.Module):
@@ -166,7 +190,7 @@ def linear_probe(train_features, y_train, C: float = 1.0):
 
     if not isinstance(C, (int, float)) or isinstance(C, bool) or not C > 0:
         raise ValueError(f"C must be a positive number, got {C!r}")
-    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)).fit(train_features, y_train)
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000, tol=1e-3)).fit(train_features, y_train)
 
 
 def param_groups(model: nn.Module, head_lr: float, backbone_lr: float) -> list[dict]:
@@ -205,18 +229,208 @@ def fine_tune(
 ):
     """Train ``model`` (backbone + head) on ``train = (X, y)`` with :func:`param_groups`; return its History.
 
-    AdamW with one learning rate per part; ``fit`` keeps the weights of the
-    epoch with the lowest validation loss. ``backbone_lr == head_lr`` is plain
-    fine-tuning, ``backbone_lr = 0`` trains the head alone.
+    AdamW with one learning rate per part. With ``val = (X, y)``, ``fit``
+    keeps the weights of the epoch with the lowest validation loss; with
+    ``val=None`` the model keeps its last weights. ``backbone_lr == head_lr``
+    is plain fine-tuning, ``backbone_lr = 0`` trains the head alone.
     """
     from helpers.train import fit
 
     optimizer = torch.optim.AdamW(param_groups(model, head_lr, backbone_lr), weight_decay=weight_decay)
     history = fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), optimizer=optimizer, epochs=epochs,
-                  batch_size=batch_size, device=device, progress=False)
+                  batch_size=batch_size, device=device, restore_best=val is not None, progress=False)
     for p in model.parameters():
         p.requires_grad_(True)
     return history
+
+
+# --------------------------------------------------------------------------
+# The few-label experiment: every method, tuned on validation, several seeds
+# --------------------------------------------------------------------------
+
+METHODS = ("logistic regression on the inputs", "scratch", "linear probe", "fine-tune", "fine-tune, backbone lr / 10")
+HYPERPARAMETER = {"logistic regression on the inputs": "C", "scratch": "lr", "linear probe": "C", "fine-tune": "lr",
+                  "fine-tune, backbone lr / 10": "head lr"}
+
+
+def target_task(per_class: tuple[int, int, int] = (40, 20, 100), templates_seed: int = 0, seed: int = 0):
+    """The target task: MNIST-1D signals from :func:`new_templates`, as a ``helpers.data.DataSet``.
+
+    ``per_class = (pool, val, test)`` examples of each of the 10 classes. The
+    few-label training sets are drawn from the pool with :func:`labels_per_class`.
+    """
+    from helpers.data import DataSet, Split
+
+    if len(per_class) != 3 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in per_class):
+        raise ValueError(f"per_class must be three positive integers (pool, val, test), got {per_class!r}")
+    total = sum(per_class)
+    X, y = make_signals(10 * total + 10 * 2, new_templates(templates_seed), seed=seed)  # a few spare per class
+    rng = np.random.default_rng(seed)
+    parts = [[], [], []]
+    for label in range(10):
+        where = rng.permutation(np.flatnonzero(y == label))
+        if len(where) < total:
+            raise ValueError(f"class {label} has {len(where)} signals, fewer than {total}")
+        bounds = np.cumsum((0,) + tuple(per_class))
+        for i in range(3):
+            parts[i].append(where[bounds[i] : bounds[i + 1]])
+    pool, val, test = (np.sort(np.concatenate(p)) for p in parts)
+    names = [str(c) for c in range(10)]
+    return DataSet("MNIST-1D, new templates", "classification", Split(X[pool], y[pool]), Split(X[val], y[val]),
+                   Split(X[test], y[test]), [f"t{i}" for i in range(X.shape[1])], names,
+                   "MNIST-1D signals generated from ten new templates (the target task)")
+
+
+def split_digits(seed: int = 0, per_class: tuple[int, int] = (20, 30)):
+    """Scikit-learn's 8x8 digits cut in two tasks: ``(source, target)`` ``helpers.data.DataSet`` objects.
+
+    The source task is digits 0-4 (80 % train, 20 % validation, no test);
+    the target task is digits 5-9, relabelled 0-4, with ``per_class = (pool,
+    val)`` examples per class and every other image in the test split.
+    Pixels are divided by 16, so they lie in [0, 1].
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from helpers.data import DataSet, Split
+
+    digits = load_digits()
+    X, y = (digits.data / 16.0).astype(np.float32), digits.target
+    names = [f"pixel{i}" for i in range(64)]
+    low = y < 5
+    X_tr, X_va, y_tr, y_va = train_test_split(X[low], y[low], test_size=0.2, random_state=seed, stratify=y[low])
+    source = DataSet("digits 0-4", "classification", Split(X_tr, y_tr), Split(X_va, y_va), Split(X_va[:1], y_va[:1]),
+                     names, [str(c) for c in range(5)], "8x8 digits 0-4 (the source task; no test split)")
+    rng = np.random.default_rng(seed)
+    parts = [[], [], []]
+    for label in range(5, 10):
+        where = rng.permutation(np.flatnonzero(y == label))
+        parts[0].append(where[: per_class[0]])
+        parts[1].append(where[per_class[0] : sum(per_class)])
+        parts[2].append(where[sum(per_class) :])
+    pool, val, test = (np.sort(np.concatenate(p)) for p in parts)
+    target = DataSet("digits 5-9", "classification", Split(X[pool], y[pool] - 5), Split(X[val], y[val] - 5),
+                     Split(X[test], y[test] - 5), names, [str(c) for c in range(5, 10)],
+                     "8x8 digits 5-9, relabelled 0-4 (the target task)")
+    return source, target
+
+
+@dataclass
+class FewLabelSetup:
+    """What every run of the few-label experiment shares.
+
+    ``target`` is a ``helpers.data.DataSet`` whose ``train`` split is the pool
+    the few labels are drawn from; ``make_model()`` builds a fresh network
+    with ``backbone`` and ``head`` (e.g. ``lambda: TransferNet(10, 24)``);
+    ``backbone_file`` holds the pretrained backbone's weights
+    (``helpers.checkpoint.save_weights(model.backbone, path)``); ``steps`` is
+    the number of optimizer steps of every training run, so every method and
+    every k gets the same budget.
+    """
+
+    target: object
+    backbone_file: str
+    make_model: Callable[[], nn.Module]
+    steps: int = 80
+    batch_size: int = 32
+    device: str = "cpu"  # tiny networks and batches: the CPU is as fast as a GPU here
+    _features: dict = field(default_factory=dict, repr=False)
+
+    def pretrained_model(self) -> nn.Module:
+        """A new network whose backbone holds the saved weights; its head is new (random)."""
+        from helpers.checkpoint import load_weights
+
+        model = self.make_model()
+        load_weights(model.backbone, self.backbone_file)
+        return model
+
+    def frozen_features(self, which: str) -> np.ndarray:
+        """The pretrained backbone's features of the target split ``which`` (computed once)."""
+        if which not in self._features:
+            self._features[which] = features(self.pretrained_model().backbone, self.target.split(which).X)
+        return self._features[which]
+
+
+@dataclass
+class Run:
+    """One training run: method, labels per class, seed, hyperparameter value, and the result."""
+
+    method: str
+    k: int
+    seed: int
+    value: float
+    val_accuracy: float
+    predict: Callable = field(repr=False)  # split name -> predicted labels (n,)
+    model: nn.Module | None = field(default=None, repr=False)  # the trained network (None for a probe)
+
+
+def run_method(setup: FewLabelSetup, method: str, k: int, seed: int, value: float) -> Run:
+    """Train ``method`` on ``k`` labels per class (drawn with ``seed``) at hyperparameter ``value``.
+
+    ``value`` is the learning rate (scratch, fine-tune), the head's learning
+    rate (fine-tune with the backbone at a tenth of it) or the inverse
+    penalty ``C`` (linear probe). The seed fixes both the labelled examples
+    and the new weights, so two methods with the same seed see the same data.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: expected one of {METHODS}")
+    target = setup.target
+    idx = labels_per_class(target.train.y, k, seed)
+    if method in ("linear probe", "logistic regression on the inputs"):
+        inputs = setup.frozen_features if method == "linear probe" else (lambda which: _flat(target.split(which).X))
+        probe = linear_probe(inputs("train")[idx], target.train.y[idx], C=value)
+        val_accuracy = float(probe.score(inputs("val"), target.val.y))
+        return Run(method, k, seed, value, val_accuracy, lambda which: probe.predict(inputs(which)))
+    torch.manual_seed(seed)
+    if method == "scratch":
+        model, head_lr, backbone_lr = setup.make_model(), value, value
+    else:
+        model = setup.pretrained_model()
+        head_lr, backbone_lr = value, (value if method == "fine-tune" else value / 10)
+    steps_per_epoch = math.ceil(len(idx) / setup.batch_size)
+    fine_tune(model, (target.train.X[idx], target.train.y[idx]), None, head_lr=head_lr, backbone_lr=backbone_lr,
+              epochs=max(1, round(setup.steps / steps_per_epoch)), batch_size=setup.batch_size, device=setup.device)
+
+    def predict(which):
+        with torch.no_grad():
+            model.eval()
+            return model(torch.as_tensor(target.split(which).X).to(setup.device)).argmax(1).cpu().numpy()
+
+    val_accuracy = accuracy(predict("val"), target.val.y)
+    return Run(method, k, seed, value, val_accuracy, predict, model)
+
+
+def tune(setup: FewLabelSetup, method: str, k: int, seeds, grid, max_widen: int = 2) -> tuple[float, list[Run]]:
+    """Run ``method`` at every value of the geometric ``grid`` for every seed; choose by mean validation accuracy.
+
+    If the best value is at an end of the grid, the grid is widened by one
+    more step in that direction (at most ``max_widen`` times), so the choice
+    is never on the edge of what was tried. Returns ``(best value, all runs)``.
+    """
+    grid = sorted(float(v) for v in grid)
+    if len(grid) < 3 or any(v <= 0 for v in grid):
+        raise ValueError(f"grid must hold at least 3 positive values, got {grid!r}")
+    seeds = list(seeds)
+    runs = [run_method(setup, method, k, s, v) for v in grid for s in seeds]
+    for _ in range(max_widen + 1):
+        means = {v: np.mean([r.val_accuracy for r in runs if r.value == v]) for v in grid}
+        best = max(grid, key=lambda v: (means[v], -abs(math.log(v / grid[len(grid) // 2]))))
+        if best not in (grid[0], grid[-1]) or _ >= max_widen:
+            break
+        step = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1))  # the grid's mean ratio between neighbours
+        new = best * step if best == grid[-1] else best / step
+        grid = sorted(grid + [new])
+        runs += [run_method(setup, method, k, s, new) for s in seeds]
+    return best, runs
+
+
+def _flat(X) -> np.ndarray:
+    return np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+
+
+def accuracy(predicted, y) -> float:
+    """The share of ``predicted`` labels equal to ``y``, as a plain float."""
+    return float(np.mean(np.asarray(predicted) == np.asarray(y)))
 
 
 # --------------------------------------------------------------------------
@@ -274,6 +488,3 @@ def resnet18_for(n_classes: int, weights: str | None = None, freeze_backbone: bo
     return model, transform
 
 
-def clone(model: nn.Module) -> nn.Module:
-    """An independent copy of ``model`` (weights included)."""
-    return copy.deepcopy(model)

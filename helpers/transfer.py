@@ -443,7 +443,8 @@ def linear_cka(X, Y) -> float:
 
     ``||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F)`` with column-centred
     ``Xc``, ``Yc`` (Kornblith et al. 2019): 1 for representations that differ
-    by a rotation and a scale, near 0 for unrelated ones.
+    by a rotation and a scale, near 0 for unrelated ones, and 0 by convention
+    when either is constant over the inputs (a network whose units all died).
     """
     X, Y = (np.asarray(a.detach().cpu() if isinstance(a, torch.Tensor) else a, dtype=np.float64) for a in (X, Y))
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
@@ -452,8 +453,8 @@ def linear_cka(X, Y) -> float:
         raise ValueError("linear_cka needs at least 2 inputs")
     X, Y = X - X.mean(0), Y - Y.mean(0)
     denominator = np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y)
-    if denominator == 0:
-        raise ValueError("a representation is constant over the inputs; CKA is undefined")
+    if denominator == 0:  # a constant representation (e.g. every unit dead) says nothing about its inputs
+        return 0.0
     return float(np.linalg.norm(Y.T @ X) ** 2 / denominator)
 
 

@@ -1,6 +1,6 @@
 """Checks for the exercises of Chapter 10, "Transfer learning".
 
-- q1 ``prediction_k1`` (predict, then run): probe or scratch with one label per class;
+- q1 ``prediction_random`` (predict, then run): a probe on untrained features, near scratch or near the pretrained probe;
 - q2 ``diagnosis`` (diagnose): why a fine-tune does worse than a linear probe;
 - q3 ``backbone_lr`` (experiment): a backbone learning rate that beats scratch, verified by a run;
 - q4 ``cka`` (implement): linear centred kernel alignment.
@@ -25,17 +25,15 @@ from helpers.exercises import Exercise, Incorrect, call_answer, expect_callable,
 # Exercise 1: predict, then run
 # --------------------------------------------------------------------------
 
-PREDICTIONS = ("linear probe", "scratch")
+PREDICTIONS = ("scratch", "pretrained probe")
 
 
 def _check_prediction(prediction) -> None:
     if not isinstance(prediction, str) or prediction.strip().lower() not in PREDICTIONS:
-        raise Incorrect(f"set prediction_k1 to one of {', '.join(repr(p) for p in PREDICTIONS)}")
-    prediction = prediction.strip().lower()
-    if prediction == "scratch":
-        raise Incorrect("the run below disagrees: with fewer labels, training every weight from random values "
-                        "has even less to go on, while the probe's features were learnt from thousands of source signals. "
-                        "Run it and compare with the k = 2 column of the table.")
+        raise Incorrect(f"set prediction_random to one of {', '.join(repr(p) for p in PREDICTIONS)}")
+    if prediction.strip().lower() == "pretrained probe":
+        raise Incorrect("the run below disagrees: random convolutions do compute features, but features "
+                        "that nobody trained to tell bumps and slopes apart. Run it and see how far they fall.")
 
 
 # --------------------------------------------------------------------------
@@ -43,8 +41,8 @@ def _check_prediction(prediction) -> None:
 # --------------------------------------------------------------------------
 
 WHY_NOT = {
-    "A": "a frozen head could not fit the training labels, yet the colleague's training accuracy is high: "
-         "both parts learnt. Look at the learning rates and at the CKA.",
+    "A": "the run prints that the head's weights changed, so the head was trained (a frozen head keeps "
+         "its weights). Look at the learning rates and at the CKA.",
     "C": "the linear probe does better with the very same 5 labels per class, so the labels are enough "
          "for a better model.",
     "D": "nothing in the run touched the test set: every number printed is a training or validation accuracy.",
@@ -88,6 +86,12 @@ def _checker_experiment():
     return FewLabelSetup(target, path, make_model=lambda: TransferNet(10, 24), steps=80)
 
 
+@functools.lru_cache(maxsize=1)
+def _scratch_accuracy() -> float:
+    """Scratch at its tuned learning rate on the check's task (computed once per session)."""
+    return _mean_test_accuracy(_checker_experiment(), SCRATCH_LR, None)
+
+
 def _mean_test_accuracy(experiment, head_lr, backbone_lr) -> float:
     from helpers.transfer import TransferNet, accuracy, fine_tune, labels_per_class
 
@@ -121,7 +125,7 @@ def _check_backbone_lr(backbone_lr) -> None:
                         "this is a linear probe in disguise. Try something between 1e-4 and 1e-2.")
     with torch.random.fork_rng():  # the check leaves the notebook's random numbers alone
         experiment = _checker_experiment()
-        scratch = _mean_test_accuracy(experiment, SCRATCH_LR, None)
+        scratch = _scratch_accuracy()
         tuned = _mean_test_accuracy(experiment, HEAD_LR, value)
     if tuned < scratch + MARGIN:
         advice = ("a rate this high overwrites the pretrained features (remember the CKA of Section 6): "
@@ -167,15 +171,16 @@ def _check_cka(cka) -> None:
 # --------------------------------------------------------------------------
 
 q1 = Exercise(
-    "Exercise 1 (predict, then run: one label per class)",
-    answer_name="prediction_k1",
+    "Exercise 1 (predict, then run: pretraining or architecture?)",
+    answer_name="prediction_random",
     checker=_check_prediction,
     hints=[
-        "Which method has more information to work with when the target gives it ten signals in all?",
-        "Look at how the gap between the probe and scratch changes from k = 20 to k = 2 in the table, "
-        "and extend the trend by one step.",
+        "What does the probe on pretrained features have that the untrained network lacks? "
+        "The architecture is the same in both.",
+        "Scratch learns its features from 200 labels; the random network never learns its features at all, "
+        "the pretrained one learnt them from 3,200 source signals. Which pair is alike?",
     ],
-    success="the run below shows by how much.",
+    success="the run below shows how much of the gain the pretraining brings.",
 )
 
 q2 = Exercise(
@@ -183,7 +188,7 @@ q2 = Exercise(
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
-        "Rule out the causes that the printed numbers contradict: is the training accuracy low? "
+        "Rule out the causes that the printed lines contradict: did the head's weights change? "
         "Does another method do better with the same labels?",
         "Compare the colleague's learning rates and CKA with those of the tuned runs in Sections 5 and 6: "
         "which setting moves the pretrained weights much further than they did?",

@@ -186,8 +186,8 @@ save_weights(pretrained.backbone, BACKBONE_FILE)  # the one file every transfer 
 glue("pretrain_epochs", PRETRAIN_EPOCHS)
 glue("disconnect_epoch", 5)
 glue("source_test_acc", source_test_acc, fmt=".1%")
-print(f"pretrained for {len(pretrain_history)} epochs (history entries: {len(pretrain_history.train_loss)}); "
-      f"source test accuracy {source_test_acc:.1%}")
+print(f"session 1 lost in epoch 5; pretrained for {len(pretrain_history)} epochs "
+      f"(history entries: {len(pretrain_history.train_loss)}); source test accuracy {source_test_acc:.1%}")
 assert saved["epoch"] == 4 and len(pretrain_history) == PRETRAIN_EPOCHS
 assert source_test_acc > 0.6, "the backbone has learnt the source task"
 
@@ -389,8 +389,10 @@ best_transfer = {k: max(["linear probe", "fine-tune", "fine-tune, backbone lr / 
 for k in KS:
     glue(f"best_transfer_k{k}", best_transfer[k])
     glue(f"transfer_gain_k{k}", float(mean.loc[best_transfer[k], k] - mean.loc["scratch", k]), fmt=".1%")
+print("test accuracy as quoted in the text (mean ± sd):")
+print((mean.map(lambda v: f"{v:.1%}") + " ± " + sd.map(lambda v: f"{v:.1%}")).to_string())
 print("best transfer method per k:", best_transfer)
-print("gain over scratch:", {k: round(float(mean.loc[best_transfer[k], k] - mean.loc["scratch", k]), 3) for k in KS})
+print("gain over scratch:", {k: f"{float(mean.loc[best_transfer[k], k] - mean.loc['scratch', k]):.1%}" for k in KS})
 print("training runs and probes behind the table:", len(all_runs))
 assert not on_edge, "every choice lies inside its grid"
 spread = float(sd.loc[list(METHODS)].to_numpy().max())  # the largest seed spread of any cell sets the margins
@@ -578,6 +580,9 @@ glue("neg_n_seeds", len(NEG_SEEDS))
 probe_gain_mnist1d = float(mean.loc["linear probe", 2] - mean.loc["logistic regression on the inputs", 2])
 glue("probe_vs_inputs_mnist1d", probe_gain_mnist1d, fmt=".1%")
 glue("probe_vs_inputs_digits", probe_minus_inputs.mean(), fmt=".1%")
+print(f"{len(NEG_SEEDS)} seeds, test accuracy: scratch {neg_scores['scratch'].mean():.1%}, "
+      f"fine-tune {neg_scores['fine-tune'].mean():.1%}, linear probe {neg_scores['linear probe'].mean():.1%}, "
+      f"logistic regression on the inputs {neg_scores['logistic regression on the inputs'].mean():.1%}")
 print(f"fine-tune minus scratch: {ft_minus_scratch.mean():+.3f} ± {ft_minus_scratch.std(ddof=1):.3f}; "
       f"probe minus inputs: digits {probe_minus_inputs.mean():+.3f}, MNIST-1D (k = 2) {probe_gain_mnist1d:+.3f}")
 assert ft_minus_scratch.mean() < 0.02, "fine-tuning from digits 0-4 does not beat scratch on 5-9"
@@ -665,6 +670,8 @@ else:
 
 # %% [markdown]
 # ## Exercises
+#
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/10_transfer_learning.ipynb)**: the student version, with stubs instead of solutions.
 #
 # Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a

@@ -1,4 +1,4 @@
-"""Measuring a model: scores, how certain they are, calibration, and shift.
+"""Chapter 8: measuring a model: scores, how certain they are, and calibration.
 
 - ``score(name, y_true, y_pred)`` and ``METRICS``: any metric by name
   (accuracy, precision, recall, F1, MSE, MAE, R^2, ROC AUC, ...);

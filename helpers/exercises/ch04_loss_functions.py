@@ -180,8 +180,8 @@ q4 = Exercise(
     answer_name="smoothed_targets",
     checker=_check_smoothed_targets,
     hints=[
-        "Start from the one-hot matrix F.one_hot(labels, n_classes).float(), then mix it with the uniform "
-        "distribution 1 / n_classes.",
+        "Start from the one-hot matrix of the labels (torch.nn.functional has a one_hot), as floats, then mix "
+        "it with the uniform distribution 1 / n_classes.",
         "The target is (1 - smoothing) * one_hot + smoothing / n_classes: the true class gets "
         "1 - smoothing + smoothing / n_classes, every other class smoothing / n_classes.",
     ],

@@ -1,4 +1,4 @@
-"""Compare models fairly: same data, same test split, one table of evidence.
+"""Chapter 3: compare models fairly: same data, same test split, one table of evidence.
 
     from sklearn.linear_model import LogisticRegression
     from helpers.data import load
@@ -26,6 +26,11 @@ What the columns mean:
   its weights; a tree its nodes; an SVM its support vectors; k-nearest
   neighbours the whole training set. They are not the same kind of number,
   but the order of magnitude tells how big the model is.
+
+Also here: ``compare_by_training_size`` (the same comparison repeated on
+growing slices of the training set: a learning curve per model),
+``side_by_side`` (one column of several tables) and ``model_size`` (the
+count behind the parameters column).
 
 PyTorch models are wrapped in :class:`TorchClassifier`, which trains them
 through ``helpers.train.fit`` and gives them scikit-learn's ``fit`` /
@@ -121,7 +126,7 @@ def _tree_nodes(tree_estimator) -> int:
     return int(tree_estimator.tree_.node_count)
 
 
-def count_model_parameters(model) -> tuple[int | str, str]:
+def model_size(model) -> tuple[int | str, str]:
     """``(count, what was counted)`` for a fitted model; ``("-", "")`` if unknown.
 
     - PyTorch (``TorchClassifier`` or ``nn.Module``): trainable weights;
@@ -136,7 +141,7 @@ def count_model_parameters(model) -> tuple[int | str, str]:
     if isinstance(model, nn.Module):
         return count_parameters(model), "weights"
     if hasattr(model, "steps"):  # a scikit-learn Pipeline
-        return count_model_parameters(model.steps[-1][1])
+        return model_size(model.steps[-1][1])
     if hasattr(model, "support_vectors_"):
         n = model.support_vectors_.size + model.dual_coef_.size + model.intercept_.size
         return int(n), "support vectors"
@@ -221,7 +226,7 @@ def fit_and_measure(model, data: DataSet, use_val: bool = True) -> dict:
     predicted = np.asarray(model.predict(data.test.X))
     accuracy = float(np.mean(predicted == data.test.y))
     ms = prediction_ms_per_1000(model.predict, data.test.X)
-    count, counted_as = count_model_parameters(model)
+    count, counted_as = model_size(model)
     return dict(zip(COLUMNS, [accuracy, train_seconds, ms, count, counted_as]))
 
 
@@ -267,7 +272,7 @@ def side_by_side(results: dict[str, pd.DataFrame], column: str) -> pd.DataFrame:
     return table
 
 
-def learning_curve(
+def compare_by_training_size(
     make_models: dict[str, Callable], data: DataSet, train_sizes, seed: int = 0, use_val: bool = True
 ) -> pd.DataFrame:
     """Test accuracy and training time of fresh models fitted on growing slices of ``data.train``.

@@ -28,6 +28,8 @@ import random
 import numpy as np
 import torch
 
+from helpers.checks import check_positive_int
+
 DEVICE_ENV_VAR = "HELPERS_DEVICE"
 KNOWN_DEVICES = ("cuda", "mps", "cpu")
 
@@ -68,10 +70,7 @@ def choose_device(name: str | torch.device | None = None) -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (all CUDA devices too) with ``seed``."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    check_positive_int(seed, "seed", minimum=0)
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))  # also seeds every CUDA device
@@ -113,8 +112,7 @@ def keep_on_device(nbytes: int, device: torch.device, free_bytes: int | None = N
     ("pinned") CPU memory and copies each batch with ``non_blocking=True``,
     so the copy of one batch overlaps the computation on the previous one.
     """
-    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 0:
-        raise ValueError(f"nbytes must be a non-negative integer, got {nbytes!r}")
+    check_positive_int(nbytes, "nbytes", minimum=0)
     if device.type != "cuda":
         return True
     if free_bytes is None:

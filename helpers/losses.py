@@ -1,4 +1,4 @@
-"""Loss functions written from scratch, a few lines each.
+"""Chapter 4: loss functions written from scratch, a few lines each.
 
 A loss turns "how wrong is the model on this batch?" into one number that
 training pushes down. Each function below is the formula, in PyTorch, plus

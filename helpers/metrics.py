@@ -1,4 +1,4 @@
-"""Measuring a model: scores, how certain they are, calibration, and shift.
+"""Chapter 8: measuring a model: scores, how certain they are, and calibration.
 
 - ``score(name, y_true, y_pred)`` and ``METRICS``: any metric by name
   (accuracy, precision, recall, F1, MSE, MAE, R^2, ROC AUC, ...);
@@ -49,10 +49,11 @@ def check_pair(y_true, y_pred, what: str = "y_pred") -> tuple[np.ndarray, np.nda
 # --------------------------------------------------------------------------
 
 
-def _is_binary(*arrays) -> bool:
-    """True when every label is 0 or 1 (then precision etc. are about class 1)."""
-    labels = np.unique(np.concatenate(arrays))
-    return set(labels.tolist()) <= {0, 1}
+def _class_1_or_macro(sklearn_score, y_true, y_pred) -> float:
+    """``sklearn_score`` about class 1 when every label is 0 or 1, else averaged over the classes (macro)."""
+    y_true, y_pred = check_pair(y_true, y_pred)
+    binary = set(np.unique(np.concatenate([y_true, y_pred])).tolist()) <= {0, 1}
+    return float(sklearn_score(y_true, y_pred, average="binary" if binary else "macro", zero_division=0))
 
 
 def accuracy(y_true, y_pred) -> float:
@@ -63,23 +64,17 @@ def accuracy(y_true, y_pred) -> float:
 
 def precision(y_true, y_pred) -> float:
     """Of the samples predicted positive, the fraction truly positive (macro average over classes if not 0/1)."""
-    y_true, y_pred = check_pair(y_true, y_pred)
-    average = "binary" if _is_binary(y_true, y_pred) else "macro"
-    return float(skm.precision_score(y_true, y_pred, average=average, zero_division=0))
+    return _class_1_or_macro(skm.precision_score, y_true, y_pred)
 
 
 def recall(y_true, y_pred) -> float:
     """Of the truly positive samples, the fraction found (macro average over classes if not 0/1)."""
-    y_true, y_pred = check_pair(y_true, y_pred)
-    average = "binary" if _is_binary(y_true, y_pred) else "macro"
-    return float(skm.recall_score(y_true, y_pred, average=average, zero_division=0))
+    return _class_1_or_macro(skm.recall_score, y_true, y_pred)
 
 
 def f1(y_true, y_pred) -> float:
     """Harmonic mean of precision and recall (macro average over classes if not 0/1)."""
-    y_true, y_pred = check_pair(y_true, y_pred)
-    average = "binary" if _is_binary(y_true, y_pred) else "macro"
-    return float(skm.f1_score(y_true, y_pred, average=average, zero_division=0))
+    return _class_1_or_macro(skm.f1_score, y_true, y_pred)
 
 
 def balanced_accuracy(y_true, y_pred) -> float:

@@ -1,4 +1,4 @@
-"""Optimizers written out by hand, on 2-D loss surfaces you can draw.
+"""Chapter 5: optimizers written out by hand, on 2-D loss surfaces you can draw.
 
 A loss with two parameters is a landscape: we can draw its contour lines and
 the path an optimizer takes across them. This module has

@@ -1,10 +1,10 @@
-"""Small tools for preparing data, and for showing what goes wrong when we don't.
+"""Chapter 2: small tools for preparing data, and for showing what goes wrong when we don't.
 
 - ``missing_report``: how many values each column of a DataFrame lacks;
 - ``add_label_noise``: a copy of the labels with a chosen fraction made wrong,
   at random (symmetric noise) or always the same way (systematic noise);
-- ``learning_curve``: validation accuracy of a model trained on growing
-  subsets of the training set, clean or with noisy labels;
+- ``learning_curve_with_label_noise``: validation accuracy of a model trained
+  on growing subsets of the training set, clean or with a share of wrong labels;
 - ``selection_leakage``: cross-validated accuracy on *pure noise* when the
   features are selected on all the data first (leaky) and when the selection
   is refitted inside each fold (honest).
@@ -76,7 +76,7 @@ def add_label_noise(
     return noisy
 
 
-def learning_curve(
+def learning_curve_with_label_noise(
     make_model: Callable,
     train: tuple,
     evaluate_on: tuple,

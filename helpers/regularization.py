@@ -1,4 +1,4 @@
-"""Regularization: penalties on the weights, a report on their size, the "Overfitting" table.
+"""Chapter 6: regularization: penalties on the weights, a report on their size, the "Overfitting" table.
 
 - ``weight_penalty(model, "l2")``: the sum of squared weights (``"l1"``: of absolute
   weights), biases excluded, ready to add to a loss;

@@ -1,4 +1,4 @@
-"""Hyperparameter tuning: sweeps, memory, and Optuna studies.
+"""Chapter 7: hyperparameter tuning: sweeps, memory, and Optuna studies.
 
 A *hyperparameter* is a setting that training does not learn: the learning
 rate, the batch size, the width of a layer, the weight decay. This module

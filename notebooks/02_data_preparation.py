@@ -74,7 +74,7 @@ from helpers.data import PENGUIN_MEASUREMENTS, dataset_table, load, load_penguin
 from helpers.exercises import ch02_data_preparation as ex
 from helpers.models import mlp
 from helpers.plots import use_style
-from helpers.preprocessing import add_label_noise, learning_curve, missing_report, selection_leakage
+from helpers.preprocessing import add_label_noise, learning_curve_with_label_noise, missing_report, selection_leakage
 from helpers.train import fit
 
 DEVICE = setup(SEED)
@@ -745,8 +745,8 @@ SIZES = [50, 100, 200, 400, 800, len(digits.train)]
 CURVE_REPEATS = max(2, round(4 * BUDGET))
 curves = {}
 for noise in (0.0, 0.2, 0.4):
-    curve = learning_curve(RidgeClassifier, digits_train, digits_val, SIZES, label_noise=noise,
-                           repeats=CURVE_REPEATS, seed=SEED)
+    curve = learning_curve_with_label_noise(RidgeClassifier, digits_train, digits_val, SIZES,
+                                            label_noise=noise, repeats=CURVE_REPEATS, seed=SEED)
     curves[f"{noise:.0%} wrong labels"] = curve.groupby("size")["accuracy"].mean()
 curves = pd.DataFrame(curves)
 curves.round(3)

@@ -67,7 +67,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier, export_text, plot_tree
 
 from helpers import glue, setup
-from helpers.compare import TorchClassifier, compare, learning_curve, side_by_side
+from helpers.compare import TorchClassifier, compare, compare_by_training_size, side_by_side
 from helpers.data import load
 from helpers.exercises import ch03_choosing_an_algorithm as ex
 from helpers.models import CNN1D, GRUClassifier, mlp
@@ -559,7 +559,7 @@ def epochs_for(n, batch_size=64):
     return max(1, math.ceil(NETWORK_STEPS * batch_size / n))
 
 
-curve = learning_curve(
+curve = compare_by_training_size(
     {
         "random forest": lambda n: RandomForestClassifier(n_estimators=100, n_jobs=-1, random_state=SEED),
         "MLP": lambda n: TorchClassifier(mlp(40, [100, 100], 10), epochs=epochs_for(n), device=DEVICE),

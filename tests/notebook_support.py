@@ -8,11 +8,19 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from functools import lru_cache
 
 from helpers.exercises.solutions import code_between_markers  # noqa: F401 (re-exported for the tests)
 from helpers.student import is_solution_cell
 
 SMOKE_PARAMETERS = {"SEED": 1, "BUDGET": 0.5}
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@lru_cache(maxsize=None)
+def chapter_solutions(slug: str) -> dict:
+    """The reference solutions of chapter ``slug`` (e.g. ``"02_data_preparation"``), from its notebook."""
+    return solution_namespace(NOTEBOOKS / f"{slug}.py")
 
 
 def read_cells(path: Path) -> list[tuple[str, str]]:

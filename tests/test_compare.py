@@ -18,9 +18,9 @@ from helpers.compare import (
     COLUMNS,
     TorchClassifier,
     compare,
-    count_model_parameters,
+    compare_by_training_size,
     fit_and_measure,
-    learning_curve,
+    model_size,
     prediction_ms_per_1000,
     side_by_side,
 )
@@ -76,24 +76,24 @@ def test_torch_sequence_models_run_through_compare(signals):
 def test_parameter_counts_of_sklearn_models(iris):
     X, y = iris.train.X, iris.train.y
     logistic = LogisticRegression(max_iter=500).fit(X, y)
-    assert count_model_parameters(logistic) == (3 * 4 + 3, "weights")
-    assert count_model_parameters(RidgeClassifier().fit(X, y))[0] == 3 * 4 + 3
-    assert count_model_parameters(LinearSVC().fit(X, y))[0] == 3 * 4 + 3
+    assert model_size(logistic) == (3 * 4 + 3, "weights")
+    assert model_size(RidgeClassifier().fit(X, y))[0] == 3 * 4 + 3
+    assert model_size(LinearSVC().fit(X, y))[0] == 3 * 4 + 3
     tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
-    assert count_model_parameters(tree) == (tree.tree_.node_count, "tree nodes")
+    assert model_size(tree) == (tree.tree_.node_count, "tree nodes")
     forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
-    assert count_model_parameters(forest)[0] == sum(t.tree_.node_count for t in forest.estimators_)
+    assert model_size(forest)[0] == sum(t.tree_.node_count for t in forest.estimators_)
     boosted = HistGradientBoostingClassifier(max_iter=3).fit(X, y)
-    count, what = count_model_parameters(boosted)
+    count, what = model_size(boosted)
     assert what == "tree nodes" and count >= 3 * 3
     svm = SVC().fit(X, y)
-    assert count_model_parameters(svm)[1] == "support vectors"
-    assert count_model_parameters(svm)[0] >= svm.support_vectors_.size
+    assert model_size(svm)[1] == "support vectors"
+    assert model_size(svm)[0] >= svm.support_vectors_.size
     knn = KNeighborsClassifier().fit(X, y)
-    assert count_model_parameters(knn) == (X.size, "stored training values")
+    assert model_size(knn) == (X.size, "stored training values")
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
-    assert count_model_parameters(pipeline) == (15, "weights")
-    assert count_model_parameters(object()) == ("-", "")
+    assert model_size(pipeline) == (15, "weights")
+    assert model_size(object()) == ("-", "")
 
 
 def test_prediction_time_is_per_1000_samples():
@@ -108,7 +108,7 @@ def test_prediction_time_is_per_1000_samples():
         prediction_ms_per_1000(len, X, repeats=0)
 
 
-def test_side_by_side_and_learning_curve(iris):
+def test_side_by_side_and_compare_by_training_size(iris):
     a = compare({"logistic": LogisticRegression(max_iter=500)}, iris)
     b = compare({"tree": DecisionTreeClassifier(random_state=0), "logistic": LogisticRegression(max_iter=500)}, iris)
     table = side_by_side({"A": a, "B": b}, "test accuracy")
@@ -125,17 +125,17 @@ def test_side_by_side_and_learning_curve(iris):
         sizes_seen.append(n)
         return DecisionTreeClassifier(random_state=0)
 
-    curve = learning_curve({"tree": make_tree, "mlp": lambda n: TorchClassifier(mlp(4, [], 3), epochs=2)}, iris, [10, 40])
+    curve = compare_by_training_size({"tree": make_tree, "mlp": lambda n: TorchClassifier(mlp(4, [], 3), epochs=2)}, iris, [10, 40])
     assert sizes_seen == [10, 40]
     assert curve["training samples"].tolist() == [10, 10, 40, 40]
     assert curve["model"].tolist() == ["tree", "mlp", "tree", "mlp"]
     assert curve["test accuracy"].between(0, 1).all() and (curve["train time (s)"] >= 0).all()
-    no_val = learning_curve({"mlp": lambda n: TorchClassifier(mlp(4, [], 3), epochs=2)}, iris, [20], use_val=False)
+    no_val = compare_by_training_size({"mlp": lambda n: TorchClassifier(mlp(4, [], 3), epochs=2)}, iris, [20], use_val=False)
     assert len(no_val) == 1
     with pytest.raises(ValueError, match="training size"):
-        learning_curve({"tree": DecisionTreeClassifier}, iris, [10_000])
+        compare_by_training_size({"tree": DecisionTreeClassifier}, iris, [10_000])
     with pytest.raises(TypeError, match="function"):
-        learning_curve({"tree": DecisionTreeClassifier()}, iris, [10])
+        compare_by_training_size({"tree": DecisionTreeClassifier()}, iris, [10])
 
 
 def test_bad_inputs_give_clear_errors(iris):

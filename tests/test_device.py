@@ -112,9 +112,9 @@ def test_cuda_asks_the_gpu_for_its_free_memory(monkeypatch):
     assert not keep_on_device(501, CUDA)
 
 
-@pytest.mark.parametrize("nbytes", [-1, 1.5, True, "10"])
-def test_keep_on_device_rejects_bad_sizes(nbytes):
-    with pytest.raises(ValueError, match="nbytes"):
+@pytest.mark.parametrize("nbytes, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError), ("10", TypeError)])
+def test_keep_on_device_rejects_bad_sizes(nbytes, error):
+    with pytest.raises(error, match="nbytes"):
         keep_on_device(nbytes, CPU)
 
 

@@ -1,4 +1,4 @@
-"""Chapter 1's checks reject plausible wrong answers and survive broken ones."""
+"""Chapter 1's checks reject plausible wrong answers (broken ones: tests/test_exercises.py)."""
 
 import torch
 
@@ -47,14 +47,3 @@ def test_learning_rate_check_rejects_crawling_exploding_and_negative_rates():
     for wrong in (0.001, 1.0, -0.1):
         assert ex.q4.evaluate(wrong).status == "incorrect", wrong
     assert ex.q4.evaluate("0.2").status == "incorrect"  # a string is not a number
-
-
-def test_broken_answers_get_feedback_not_a_crash():
-    def raises(p, t):
-        raise RuntimeError("boom")
-
-    result = ex.q1.evaluate(raises)
-    assert result.status == "incorrect" and "RuntimeError" in result.message
-    assert ex.q1.evaluate(42).status == "incorrect"
-    assert ex.q1.evaluate(lambda p, t: None).status == "not attempted"
-    assert ex.q1.evaluate(lambda p, t: torch.zeros(3)).status == "incorrect"  # wrong shape

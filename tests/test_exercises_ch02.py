@@ -4,45 +4,18 @@ import numpy as np
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score, train_test_split
-from sklearn.pipeline import make_pipeline
 
 from helpers.exercises import ch02_data_preparation as ex
+from notebook_support import chapter_solutions
 
-# --------------------------------------------------------------------------
-# Reference solutions (the same code as the notebook's solution cells)
-# --------------------------------------------------------------------------
-
-
-def impute_with_indicator(X_train, X):
-    means = np.nanmean(X_train, axis=0)
-    missing = np.isnan(X)
-    return np.hstack([np.where(missing, means, X), missing.astype(float)])
-
-
-def one_hot(values, categories):
-    matches = np.asarray(values, dtype=object)[:, None] == np.asarray(categories, dtype=object)[None, :]
-    return matches.astype(float)
-
-
-def stratified_split(y, test_fraction, seed):
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for label in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == label))
-        n_test = int(round(test_fraction * len(members)))
-        test.extend(members[:n_test])
-        train.extend(members[n_test:])
-    return np.array(train), np.array(test)
-
-
-def honest_cv_score(X, y, k):
-    model = make_pipeline(SelectKBest(f_classif, k=k), LogisticRegression())
-    return float(cross_val_score(model, X, y, cv=5).mean())
+# The reference solutions: the notebook's own solution cells.
+SOLUTIONS = chapter_solutions("02_data_preparation")
+stratified_split = SOLUTIONS["stratified_split"]
 
 
 def test_reference_solutions_pass():
-    for question, answer in [(ex.q1, impute_with_indicator), (ex.q2, one_hot), (ex.q3, stratified_split), (ex.q4, honest_cv_score)]:
-        result = question.evaluate(answer)
+    for question in (ex.q1, ex.q2, ex.q3, ex.q4):
+        result = question.evaluate(SOLUTIONS[question.answer_name])
         assert result.correct, f"{question.name}: {result}"
 
 
@@ -95,13 +68,7 @@ def test_stratified_split_check_rejects_random_and_unseeded_splits():
         return train, test
 
     def ignores_seed(y, test_fraction, seed):
-        train, test = [], []
-        for label in np.unique(y):
-            members = np.flatnonzero(y == label)
-            n_test = int(round(test_fraction * len(members)))
-            test.extend(members[:n_test])
-            train.extend(members[n_test:])
-        return np.array(train), np.array(test)
+        return stratified_split(y, test_fraction, 0)
 
     def masks(y, test_fraction, seed):
         train, test = stratified_split(y, test_fraction, seed)
@@ -123,9 +90,3 @@ def test_honest_score_check_rejects_leaky_selection_and_a_constant():
     assert result.status == "incorrect" and "noise" in result.message
     assert ex.q4.evaluate(lambda X, y, k: 0.5).status == "incorrect"
     assert ex.q4.evaluate(lambda X, y, k: 50.0).status == "incorrect"
-
-
-def test_stub_answers_are_not_attempted():
-    for question, n_args in [(ex.q1, 2), (ex.q2, 2), (ex.q3, 3), (ex.q4, 3)]:
-        stub = {2: lambda a, b: None, 3: lambda a, b, c: None}[n_args]
-        assert question.evaluate(stub).status == "not attempted"

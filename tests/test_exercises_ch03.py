@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from scipy.spatial.distance import cdist
 
 import helpers.exercises.ch03_choosing_an_algorithm as ex
-from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from notebook_support import solution_namespace
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_choosing_an_algorithm.py"
-
+from helpers.exercises import CORRECT, INCORRECT
+from notebook_support import chapter_solutions
 
 # ---- reference solutions: the notebook's own solution cells ----
 
-_SOLUTIONS = solution_namespace(NOTEBOOK)
+_SOLUTIONS = chapter_solutions("03_choosing_an_algorithm")
 knn_predict = _SOLUTIONS["knn_predict"]
 gini = _SOLUTIONS["gini"]
 best_threshold = _SOLUTIONS["best_threshold"]
@@ -27,8 +23,7 @@ choose_depth = _SOLUTIONS["choose_depth"]
 
 
 def knn_farthest(X_train, y_train, X_query, k):
-    distances = ((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2)
-    farthest = np.argsort(-distances, axis=1)[:, :k]
+    farthest = np.argsort(-cdist(X_query, X_train), axis=1)[:, :k]  # sorts the wrong way round
     return np.array([np.bincount(y_train[row]).argmax() for row in farthest])
 
 
@@ -37,13 +32,13 @@ def knn_always_one(X_train, y_train, X_query, k):
 
 
 def gini_one_minus_max(labels):
-    _, counts = np.unique(labels, return_counts=True)
+    counts = np.bincount(labels)
     return 1 - counts.max() / counts.sum()
 
 
 def gini_entropy(labels):
-    _, counts = np.unique(labels, return_counts=True)
-    p = counts / counts.sum()
+    p = np.bincount(labels) / len(labels)
+    p = p[p > 0]
     return float(-(p * np.log2(p)).sum())
 
 
@@ -72,10 +67,6 @@ def depth_last_max(depths, train_accuracy, val_accuracy):
     return max(d for d, v in zip(depths, val_accuracy) if v == best)
 
 
-def stub(*args):
-    return None
-
-
 CASES = [
     (ex.q1, knn_predict, [knn_farthest, knn_always_one]),
     (ex.q2, gini, [gini_one_minus_max, gini_entropy]),
@@ -91,19 +82,3 @@ def test_check_accepts_solution_and_rejects_mistakes(exercise, right, wrongs):
         result = exercise.evaluate(wrong)
         assert result.status == INCORRECT, (wrong.__name__, result)
         assert result.message
-
-
-@pytest.mark.parametrize("exercise", ex.EXERCISES, ids=lambda e: e.answer_name)
-def test_missing_or_stub_answers_are_not_attempted(exercise):
-    assert exercise.evaluate(None).status == NOT_ATTEMPTED
-    assert exercise.evaluate(stub).status == NOT_ATTEMPTED
-    assert exercise.evaluate(3).status == INCORRECT  # not a function
-    assert len(exercise.hints) >= 2
-
-
-def test_failed_answer_reports_the_error_without_crashing():
-    def broken(*args):
-        raise ZeroDivisionError("oops")
-
-    result = ex.q2.evaluate(broken)
-    assert result.status == INCORRECT and "ZeroDivisionError" in result.message

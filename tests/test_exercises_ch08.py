@@ -1,24 +1,29 @@
-"""Chapter 8's checks reject plausible wrong answers and survive broken ones."""
+"""Chapter 8's checks reject plausible wrong answers (broken ones: tests/test_exercises.py)."""
 
 import numpy as np
 
 from helpers.exercises import ch08_evaluation as ex
+from notebook_support import chapter_solutions
+
+
+SOLUTIONS = chapter_solutions("08_evaluation")  # the notebook's own solution cells
 
 
 def test_prf_check_rejects_swapped_arithmetic_mean_and_crashing_answers():
+    right = SOLUTIONS["precision_recall_f1"]
+
     def swapped(y_true, y_pred):
-        tp = np.sum((y_pred == 1) & (y_true == 1))
-        return tp / np.sum(y_true == 1), tp / np.sum(y_pred == 1), 0.5
+        precision, recall, f1 = right(y_true, y_pred)
+        return recall, precision, f1
 
     def arithmetic(y_true, y_pred):
-        tp = np.sum((y_pred == 1) & (y_true == 1))
-        p, r = tp / max(1, np.sum(y_pred == 1)), tp / max(1, np.sum(y_true == 1))
-        return p, r, (p + r) / 2
+        precision, recall, _ = right(y_true, y_pred)
+        return precision, recall, (precision + recall) / 2
 
     def divides_by_zero(y_true, y_pred):
-        tp = np.sum((y_pred == 1) & (y_true == 1))
+        hits = np.count_nonzero(y_true * y_pred)
         with np.errstate(invalid="ignore", divide="ignore"):
-            p, r = tp / np.sum(y_pred == 1), tp / np.sum(y_true == 1)
+            p, r = hits / np.count_nonzero(y_pred), hits / np.count_nonzero(y_true)
         return p, r, 2 * p * r / (p + r)
 
     result = ex.q1.evaluate(swapped)
@@ -27,7 +32,6 @@ def test_prf_check_rejects_swapped_arithmetic_mean_and_crashing_answers():
     assert result.status == "incorrect" and "harmonic" in result.message
     assert ex.q1.evaluate(divides_by_zero).status == "incorrect"  # NaN precision when nothing is predicted
     assert ex.q1.evaluate(lambda t, p: 0.5).status == "incorrect"
-    assert ex.q1.evaluate(lambda t, p: None).status == "not attempted"
 
 
 def test_kfold_check_rejects_overlaps_and_unequal_folds():
@@ -77,7 +81,7 @@ def test_bootstrap_check_rejects_no_replacement_and_fixed_sizes():
 def test_ece_check_rejects_unweighted_mean_of_gaps():
     def unweighted(confidences, correct, n_bins=10):
         confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
-        bins = np.clip(np.ceil(confidences * n_bins) - 1, 0, n_bins - 1).astype(int)
+        bins = np.digitize(confidences, np.linspace(0, 1, n_bins + 1)[1:-1], right=True)
         gaps = [abs(correct[bins == m].mean() - confidences[bins == m].mean()) for m in range(n_bins) if (bins == m).any()]
         return float(np.mean(gaps))
 
@@ -87,13 +91,3 @@ def test_ece_check_rejects_unweighted_mean_of_gaps():
     result = ex.q4.evaluate(unweighted)
     assert result.status == "incorrect" and "share of samples" in result.message
     assert ex.q4.evaluate(accuracy_minus_confidence_overall).status == "incorrect"
-
-
-def test_broken_answers_get_feedback_not_a_crash():
-    def raises(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    for exercise in (ex.q1, ex.q2, ex.q3, ex.q4):
-        result = exercise.evaluate(raises)
-        assert result.status == "incorrect" and "RuntimeError" in result.message
-        assert exercise.evaluate(42).status == "incorrect"

@@ -112,6 +112,30 @@ def test_bad_labels_get_clear_errors(y_true, y_pred, error, words):
         metrics.classification_report(y_true, y_pred)
 
 
+@pytest.mark.parametrize("name", sorted(metrics.METRICS))
+@pytest.mark.parametrize(
+    "y_true, y_pred, error, words",
+    [
+        ([], [], ValueError, "empty"),
+        ([0.0, 1.0, np.nan], [0.0, 1.0, 1.0], ValueError, "y_true contains 1 NaN"),
+        ([0.0, 1.0, 1.0], [0.0, np.inf, 1.0], ValueError, "NaN or infinite"),
+        ([0, 1, 1], [0, 1], ValueError, "different lengths: 3 vs 2"),
+        ([0, 1], "01", TypeError, "string"),
+    ],
+)
+def test_every_metric_function_rejects_bad_input(name, y_true, y_pred, error, words):
+    """The plain functions check too: metrics.accuracy([], []) or r2 with a NaN never return a number."""
+    with pytest.raises(error, match=words):
+        metrics.METRICS[name](y_true, y_pred)
+
+
+def test_plain_metric_functions_accept_lists_and_tensors():
+    assert metrics.accuracy([0, 1, 1], [0, 1, 0]) == pytest.approx(2 / 3)
+    assert metrics.accuracy(torch.tensor([0, 1]), torch.tensor([0, 1])) == 1.0
+    assert metrics.r2(pd.Series([1.0, 2.0, 3.0]), [1.0, 2.0, 3.0]) == 1.0
+    assert metrics.mae([1, 2], [2, 2]) == 0.5
+
+
 def test_unknown_metric_names_the_known_ones(binary):
     with pytest.raises(ValueError, match="unknown metric 'acuracy'.*accuracy"):
         metrics.score("acuracy", *binary)

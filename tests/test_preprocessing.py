@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import RidgeClassifier
 
-from helpers.preprocessing import add_label_noise, learning_curve, missing_report, selection_leakage
+from helpers.preprocessing import add_label_noise, learning_curve_with_label_noise, missing_report, selection_leakage
 
 # --------------------------------------------------------------------------
 # missing_report
@@ -73,7 +73,7 @@ def test_label_noise_rejects_bad_input(kwargs, error, match):
 
 
 # --------------------------------------------------------------------------
-# learning_curve
+# learning_curve_with_label_noise
 # --------------------------------------------------------------------------
 
 
@@ -86,26 +86,26 @@ def _blobs(n, seed):
 
 def test_learning_curve_shape_and_noise_effect():
     train, val = _blobs(300, 0), _blobs(300, 1)
-    clean = learning_curve(RidgeClassifier, train, val, [20, 100, 300], repeats=2)
+    clean = learning_curve_with_label_noise(RidgeClassifier, train, val, [20, 100, 300], repeats=2)
     assert list(clean.columns) == ["size", "repeat", "accuracy"]
     assert len(clean) == 6 and clean.accuracy.between(0, 1).all()
     assert clean.groupby("size").accuracy.mean().loc[300] > 0.85
-    wrong = learning_curve(RidgeClassifier, train, val, [300], label_noise=0.9, systematic=True, repeats=1)
+    wrong = learning_curve_with_label_noise(RidgeClassifier, train, val, [300], label_noise=0.9, systematic=True, repeats=1)
     assert wrong.accuracy.iloc[0] < 0.5, "systematically wrong labels teach the wrong rule"
 
 
 def test_learning_curve_rejects_bad_input():
     train = _blobs(30, 0)
     with pytest.raises(TypeError, match="fresh model"):
-        learning_curve(RidgeClassifier(), train, train, [10])
+        learning_curve_with_label_noise(RidgeClassifier(), train, train, [10])
     with pytest.raises(ValueError, match="sizes"):
-        learning_curve(RidgeClassifier, train, train, [10, 31])
+        learning_curve_with_label_noise(RidgeClassifier, train, train, [10, 31])
     with pytest.raises(ValueError, match="repeats"):
-        learning_curve(RidgeClassifier, train, train, [10], repeats=0)
+        learning_curve_with_label_noise(RidgeClassifier, train, train, [10], repeats=0)
     with pytest.raises(TypeError, match="pair"):
-        learning_curve(RidgeClassifier, train[0], train, [10])
+        learning_curve_with_label_noise(RidgeClassifier, train[0], train, [10])
     with pytest.raises(ValueError, match="shape"):
-        learning_curve(RidgeClassifier, (train[0][:5], train[1]), train, [3])
+        learning_curve_with_label_noise(RidgeClassifier, (train[0][:5], train[1]), train, [3])
 
 
 # --------------------------------------------------------------------------

@@ -120,7 +120,8 @@ q1 = Exercise(
     checker=_check_mae,
     hints=[
         "Subtract, take absolute values, then average: three tensor operations.",
-        "`(predictions - targets).abs()` gives each absolute error; `.mean()` averages them into a scalar tensor.",
+        "Each absolute error is the absolute value of a difference; their mean is a 0-d tensor (tensors have "
+        "methods for both).",
     ],
     success="your MAE matches F.l1_loss.",
 )
@@ -130,7 +131,8 @@ q2 = Exercise(
     answer_name="my_softmax",
     checker=_check_softmax,
     hints=[
-        "Exponentiate every logit, then divide each row by its sum (`dim=1`, `keepdim=True`).",
+        "Exponentiate every logit, then divide each row by its own sum (sum over the class dimension and keep "
+        "that dimension, so the division broadcasts).",
         "e^(z - c) / sum e^(z - c) equals e^z / sum e^z for any c: choose c as the row's largest logit, "
         "so the biggest exponent is e^0 = 1.",
     ],
@@ -143,8 +145,8 @@ q3 = Exercise(
     checker=_check_train_line,
     hints=[
         "Section 4 has the loop: predict, loss, backward, step, reset the gradients.",
-        "Create `torch.zeros(1, requires_grad=True)` for w and b; update them inside `torch.no_grad()`; "
-        "set `.grad = None` after each step, or the gradients of all steps add up.",
+        "Start w and b as zero tensors that require gradients; update them without autograd recording the update; "
+        "clear their gradients after each step, or the gradients of all steps add up.",
     ],
     success="your loop is gradient descent.",
 )

@@ -24,6 +24,12 @@ def _arrays_with_gaps(seed: int):
     return X_train, X_new
 
 
+def _imputed_by_sklearn(X_train, X):
+    from sklearn.impute import SimpleImputer
+
+    return SimpleImputer(strategy="mean").fit(X_train).transform(X)
+
+
 def _check_impute(impute_with_indicator) -> None:
     expect_callable(impute_with_indicator, "a function impute_with_indicator(X_train, X)")
     X_train, X_new = _arrays_with_gaps(5)
@@ -45,8 +51,7 @@ def _check_impute(impute_with_indicator) -> None:
         raise Incorrect("you filled the gaps with the means of X itself; use the means of the *training* data")
     if np.allclose(result[:, :d][missing], 0.0):
         raise Incorrect("you filled the gaps with 0; use the mean of each column of the training data")
-    expected = np.where(missing, np.nanmean(X_train, axis=0), X_new)
-    expect_close(result[:, :d], expected, what="the imputed features")
+    expect_close(result[:, :d], _imputed_by_sklearn(X_train, X_new), what="the imputed features")
 
 
 # --------------------------------------------------------------------------
@@ -149,9 +154,10 @@ q1 = Exercise(
     answer_name="impute_with_indicator",
     checker=_check_impute,
     hints=[
-        "`np.nanmean(X_train, axis=0)` gives each column's mean, ignoring NaN; `np.isnan(X)` marks the gaps.",
-        "`np.where(missing, means, X)` fills the gaps; `np.hstack([filled, missing.astype(float)])` appends "
-        "the indicators.",
+        "Compute each column's mean on the training data, skipping the gaps (NumPy has a NaN-aware mean); "
+        "a boolean mask of where X is NaN gives the indicators.",
+        "Where the mask is true take the column's training mean, elsewhere keep X's value; then put the mask, "
+        "as floats, to the right of the filled array.",
     ],
     success="gaps filled with the training means, and the model can still see where they were.",
 )
@@ -162,8 +168,8 @@ q2 = Exercise(
     checker=_check_one_hot,
     hints=[
         "Start from an array of zeros with one row per value and one column per category.",
-        "Compare each value with each category: `np.asarray(values)[:, None] == np.asarray(categories)[None, :]` "
-        "is already the answer as booleans.",
+        "Compare every value with every category at once, broadcasting a column of values against a row of "
+        "categories: the booleans you get are already the answer.",
     ],
     success="one column per category, and an unknown category is a row of zeros.",
 )
@@ -174,8 +180,8 @@ q3 = Exercise(
     checker=_check_stratified_split,
     hints=[
         "Split each class on its own, then put the parts together.",
-        "For each label: `members = rng.permutation(np.flatnonzero(y == label))`, then send the first "
-        "`round(test_fraction * len(members))` of them to the test part.",
+        "For each label, shuffle the positions of its samples with a generator seeded by `seed`, then send "
+        "the first round(test_fraction x class size) of them to the test part and the rest to training.",
     ],
     success="each class keeps its share in both parts.",
 )
@@ -186,8 +192,8 @@ q4 = Exercise(
     checker=_check_honest_score,
     hints=[
         "Anything fitted on data, the feature selection included, must be refitted on the training folds only.",
-        "`make_pipeline(SelectKBest(f_classif, k=k), LogisticRegression())` is one model; give it to "
-        "`cross_val_score(..., X, y, cv=5)` and return the mean.",
+        "Chain the selection (SelectKBest with the F-test, k features) and a logistic regression into one "
+        "pipeline, so that 5-fold cross-validation refits both in every fold; return the mean fold score.",
     ],
     success="near chance on noise, well above it when there is signal: an honest estimate.",
 )

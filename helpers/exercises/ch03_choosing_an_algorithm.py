@@ -18,32 +18,41 @@ import numpy as np
 from helpers.exercises import Exercise, Incorrect, call_answer, expect_callable, expect_close, expect_number
 
 # --------------------------------------------------------------------------
-# Reference implementations (used by the checkers; the notebook never sees them)
+# Independent references: scikit-learn's own k-NN and decision tree
 # --------------------------------------------------------------------------
 
 
-def _knn_reference(X_train, y_train, X_query, k):
-    distances = ((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2)
-    nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    return np.array([np.bincount(y_train[row]).argmax() for row in nearest])
+def _knn_by_sklearn(X_train, y_train, X_query, k):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X_train, y_train).predict(X_query)
 
 
-def _gini_reference(labels):
-    _, counts = np.unique(labels, return_counts=True)
-    p = counts / counts.sum()
-    return float(1 - (p**2).sum())
+def _gini_by_sklearn(labels):
+    """The Gini impurity of a node holding ``labels``: the root impurity of a tree fitted to them."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    labels = np.asarray(labels)
+    tree = DecisionTreeClassifier(max_depth=1).fit(np.zeros((len(labels), 1)), labels)
+    return float(tree.tree_.impurity[0])
 
 
 def _split_impurity(x, y, threshold):
     left, right = y[x <= threshold], y[x > threshold]
     if len(left) == 0 or len(right) == 0:
         return np.inf
-    return (len(left) * _gini_reference(left) + len(right) * _gini_reference(right)) / len(y)
+    return (len(left) * _gini_by_sklearn(left) + len(right) * _gini_by_sklearn(right)) / len(y)
 
 
 def _best_impurity(x, y):
-    values = np.unique(x)
-    return min(_split_impurity(x, y, t) for t in (values[:-1] + values[1:]) / 2)
+    """The weighted impurity of the root split of scikit-learn's depth-1 tree (a stump)."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    tree = DecisionTreeClassifier(max_depth=1).fit(x[:, None], y).tree_
+    if tree.node_count == 1:  # nothing to split
+        return float(tree.impurity[0])
+    sizes = tree.n_node_samples[1:3]
+    return float((sizes * tree.impurity[1:3]).sum() / sizes.sum())
 
 
 # --------------------------------------------------------------------------
@@ -61,7 +70,7 @@ def _check_knn(knn_predict):
         result = np.asarray(call_answer(knn_predict, X_train, y_train, X_query, k))
         if result.shape != (len(X_query),):
             raise Incorrect(f"expected one label per query point, shape ({len(X_query)},), got shape {result.shape}")
-        expected = _knn_reference(X_train, y_train, X_query, k)
+        expected = _knn_by_sklearn(X_train, y_train, X_query, k)
         wrong = int((result != expected).sum())
         if wrong:
             raise Incorrect(
@@ -71,7 +80,7 @@ def _check_knn(knn_predict):
     # three classes, to catch an answer that only works for 0/1 labels
     y3 = rng.integers(0, 3, len(X_train))
     result = np.asarray(call_answer(knn_predict, X_train, y3, X_query, 1))
-    if not np.array_equal(result, _knn_reference(X_train, y3, X_query, 1)):
+    if not np.array_equal(result, _knn_by_sklearn(X_train, y3, X_query, 1)):
         raise Incorrect("with three classes and k=1 each query should get the label of its single nearest point")
 
 
@@ -80,10 +89,10 @@ q1 = Exercise(
     answer_name="knn_predict",
     checker=_check_knn,
     hints=[
-        "Compute all squared distances at once with broadcasting: "
-        "X_query[:, None, :] - X_train[None, :, :] has shape (n_query, n_train, n_features).",
-        "np.argsort(distances, axis=1)[:, :k] gives the indices of the k nearest training points "
-        "of each query; np.bincount(y_train[indices]).argmax() is their majority vote.",
+        "Compute all squared distances at once with broadcasting: give the query points and the training "
+        "points each a new axis, so their difference has shape (n_query, n_train, n_features).",
+        "Sorting each query's row of distances (argsort) gives its nearest training points; the majority "
+        "vote of their labels is the most frequent one (count them with bincount).",
     ],
     success="prediction means a distance to every training point: that is why k-NN predicts slowly.",
 )
@@ -104,7 +113,7 @@ def _check_gini(gini):
     ]
     for labels in cases:
         value = expect_number(call_answer(gini, labels), "the impurity")
-        expect_close(value, _gini_reference(labels), what=f"gini({labels.tolist()})")
+        expect_close(value, _gini_by_sklearn(labels), what=f"gini({labels.tolist()})")
 
 
 q2 = Exercise(
@@ -156,8 +165,8 @@ q3 = Exercise(
     checker=_check_best_threshold,
     hints=[
         "Candidate thresholds are the midpoints between consecutive distinct sorted values of x.",
-        "For each candidate t, left = y[x <= t] and right = y[x > t]; the weighted impurity is "
-        "(len(left) * gini(left) + len(right) * gini(right)) / len(y). Keep the smallest.",
+        "For each candidate t, split the labels into those with x <= t and the rest; weight each half's "
+        "Gini impurity by its share of the samples, add the two, and keep the candidate with the smallest sum.",
     ],
     success="a decision tree repeats this search over every feature, then inside each half.",
 )
@@ -194,8 +203,8 @@ q4 = Exercise(
     checker=_check_choose_depth,
     hints=[
         "Only one of the two accuracy lists says how the tree does on data it was not fitted on.",
-        "Among the depths with the highest validation accuracy, return the smallest: "
-        "min(d for d, v in zip(depths, val_accuracy) if v == max(val_accuracy)).",
+        "Find the highest validation accuracy; of the depths that reach it, return the smallest "
+        "(the simpler tree).",
     ],
     success="the training accuracy was never needed: it only grows with depth.",
 )

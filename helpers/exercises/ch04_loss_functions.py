@@ -147,8 +147,16 @@ q3 = Exercise(
 # --------------------------------------------------------------------------
 
 
-def _reference_smoothed(labels: torch.Tensor, n_classes: int, smoothing: float) -> torch.Tensor:
-    return (1 - smoothing) * F.one_hot(labels, n_classes).float() + smoothing / n_classes
+def _smoothed_by_torch(labels: torch.Tensor, n_classes: int, smoothing: float) -> torch.Tensor:
+    """The targets torch's label smoothing uses, read off its gradient.
+
+    The gradient of cross-entropy (summed) with respect to the logits is
+    softmax(logits) - targets; at logits = 0 the softmax is 1 / n_classes.
+    """
+    logits = torch.zeros(len(labels), n_classes, requires_grad=True)
+    loss = F.cross_entropy(logits, labels, label_smoothing=smoothing, reduction="sum")
+    (gradient,) = torch.autograd.grad(loss, logits)
+    return 1 / n_classes - gradient
 
 
 def _check_smoothed_targets(smoothed_targets) -> None:
@@ -165,7 +173,7 @@ def _check_smoothed_targets(smoothed_targets) -> None:
             "you spread the smoothing over the n_classes - 1 wrong classes; the convention of Szegedy et al. "
             "and PyTorch spreads it over all n_classes, the true one included"
         )
-    expect_close(result, _reference_smoothed(labels, 4, 0.2), what="smoothed_targets(labels, 4, 0.2)")
+    expect_close(result, _smoothed_by_torch(labels, 4, 0.2), what="smoothed_targets(labels, 4, 0.2)")
     # The targets must give PyTorch's label-smoothed cross-entropy.
     g = torch.Generator().manual_seed(4)
     logits = torch.randn(5, 4, generator=g)
@@ -180,8 +188,8 @@ q4 = Exercise(
     answer_name="smoothed_targets",
     checker=_check_smoothed_targets,
     hints=[
-        "Start from the one-hot matrix F.one_hot(labels, n_classes).float(), then mix it with the uniform "
-        "distribution 1 / n_classes.",
+        "Start from the one-hot matrix of the labels (torch.nn.functional has a one_hot), as floats, then mix "
+        "it with the uniform distribution 1 / n_classes.",
         "The target is (1 - smoothing) * one_hot + smoothing / n_classes: the true class gets "
         "1 - smoothing + smoothing / n_classes, every other class smoothing / n_classes.",
     ],

@@ -107,11 +107,22 @@ def _check_max_stable_lr(max_stable_lr) -> None:
             raise Incorrect("gradient descent does not behave as your limit predicts; check the formula")
 
 
-def _reference_warmup_cosine(step, total_steps, warmup_steps, peak_lr):
-    if step < warmup_steps:
-        return peak_lr * (step + 1) / warmup_steps
-    k = step - warmup_steps
-    return peak_lr * (1 + math.cos(math.pi * k / (total_steps - warmup_steps))) / 2
+def _warmup_cosine_by_torch(total_steps, warmup_steps, peak_lr) -> list[float]:
+    """The rate at every step, from torch's own schedulers: LinearLR for the rise, then CosineAnnealingLR."""
+    from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR
+
+    def rates(make_scheduler, steps):
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=peak_lr)
+        scheduler, out = make_scheduler(optimizer), []
+        for _ in range(steps):
+            out.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            scheduler.step()
+        return out
+
+    rise = rates(lambda o: LinearLR(o, 1 / warmup_steps, 1.0, total_iters=max(warmup_steps - 1, 1)), warmup_steps)
+    fall = rates(lambda o: CosineAnnealingLR(o, T_max=total_steps - warmup_steps), total_steps - warmup_steps)
+    return rise + fall
 
 
 def _check_warmup_cosine(warmup_cosine_lr) -> None:
@@ -122,11 +133,12 @@ def _check_warmup_cosine(warmup_cosine_lr) -> None:
         raise Incorrect("the first step has a learning rate of 0, so it is wasted: the warm-up uses (step + 1) / warmup_steps")
     if max(values) > peak * (1 + 1e-9):
         raise Incorrect("the rate goes above peak_lr; it should peak exactly at peak_lr")
-    expect_close(values[:warm], [_reference_warmup_cosine(s, total, warm, peak) for s in range(warm)], what="the warm-up part")
+    expected = _warmup_cosine_by_torch(total, warm, peak)
+    expect_close(values[:warm], expected[:warm], what="the warm-up part")
     if not all(a >= b - 1e-12 for a, b in zip(values[warm:], values[warm + 1 :])):
         raise Incorrect("after the warm-up the rate should only go down")
-    expect_close(values, [_reference_warmup_cosine(s, total, warm, peak) for s in range(total)], what="the cosine part")
-    expect_close(call_answer(warmup_cosine_lr, 3, 40, 5, 1.0), _reference_warmup_cosine(3, 40, 5, 1.0), what="warmup_cosine_lr(3, 40, 5, 1.0)")
+    expect_close(values, expected, what="the cosine part")
+    expect_close(call_answer(warmup_cosine_lr, 3, 40, 5, 1.0), _warmup_cosine_by_torch(40, 5, 1.0)[3], what="warmup_cosine_lr(3, 40, 5, 1.0)")
 
 
 q1 = Exercise(
@@ -135,8 +147,8 @@ q1 = Exercise(
     checker=_check_momentum_step,
     hints=[
         "Two lines: update the velocity, then move x against it.",
-        "In torch.optim.SGD's convention the new velocity is `momentum * velocity + grad` (no 1 - momentum factor), "
-        "and the step is `x - lr * new_velocity`.",
+        "In torch.optim.SGD's convention the new velocity is the momentum times the old velocity plus the whole "
+        "gradient (no 1 - momentum factor); x then moves against the new velocity, scaled by the learning rate.",
     ],
     success="your momentum step matches torch.optim.SGD(momentum=...).",
 )
@@ -147,8 +159,9 @@ q2 = Exercise(
     checker=_check_adam_step,
     hints=[
         "Update the two running averages first (m of the gradient, s of its square), then correct their bias, then step.",
-        "m = beta1*m + (1-beta1)*grad; s = beta2*s + (1-beta2)*grad**2; m_hat = m/(1-beta1**t); "
-        "s_hat = s/(1-beta2**t); x - lr*m_hat/(sqrt(s_hat)+eps). Return the uncorrected m and s.",
+        "m and s are moving averages with weights beta1 and beta2; dividing them by 1 - beta1^t and 1 - beta2^t "
+        "corrects their bias; the step is lr times corrected m over (the square root of corrected s, plus eps). "
+        "Return the uncorrected m and s.",
     ],
     success="your Adam steps match torch.optim.Adam's.",
 )
@@ -170,8 +183,8 @@ q4 = Exercise(
     checker=_check_warmup_cosine,
     hints=[
         "Two cases: `step < warmup_steps` (the linear rise) and the rest (the cosine).",
-        "In the cosine part, count steps from the end of the warm-up, k = step - warmup_steps, and use "
-        "np.cos(np.pi * k / (total_steps - warmup_steps)).",
+        "In the cosine part, count steps from the end of the warm-up, k = step - warmup_steps: the rate is "
+        "peak_lr times half of (1 + the cosine of pi k / (total_steps - warmup_steps)).",
     ],
     success="your schedule rises linearly, peaks at peak_lr, and glides down along a cosine.",
 )

@@ -23,9 +23,11 @@ def _regression_problem(seed: int = 0, n: int = 12, d: int = 5):
     return X, y
 
 
-def reference_ridge(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """The weights minimising ``||X w - y||^2 + lam ||w||^2``."""
-    return np.linalg.solve(X.T @ X + lam * np.eye(X.shape[1]), X.T @ y)
+def _ridge_by_sklearn(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    """The weights minimising ``||X w - y||^2 + lam ||w||^2``, by scikit-learn (no intercept)."""
+    from sklearn.linear_model import Ridge
+
+    return Ridge(alpha=lam, fit_intercept=False, solver="svd").fit(X, y).coef_
 
 
 def _check_ridge(ridge_weights) -> None:
@@ -43,9 +45,9 @@ def _check_ridge(ridge_weights) -> None:
     if np.allclose(result, np.linalg.solve(X.T @ X + 2.0, X.T @ y), atol=1e-6):
         raise Incorrect("you added lam to every entry of X^T X; the penalty adds lam on the diagonal only "
                         "(lam times the identity matrix)")
-    expect_close(result, reference_ridge(X, y, 2.0), rtol=1e-4, atol=1e-6, what="ridge_weights(X, y, 2.0)")
+    expect_close(result, _ridge_by_sklearn(X, y, 2.0), rtol=1e-4, atol=1e-6, what="ridge_weights(X, y, 2.0)")
     big = np.asarray(call_answer(ridge_weights, X, y, 1e6), dtype=float)
-    expect_close(big, reference_ridge(X, y, 1e6), rtol=1e-3, atol=1e-8, what="the weights for a huge lam")
+    expect_close(big, _ridge_by_sklearn(X, y, 1e6), rtol=1e-3, atol=1e-8, what="the weights for a huge lam")
 
 
 # --------------------------------------------------------------------------
@@ -53,8 +55,9 @@ def _check_ridge(ridge_weights) -> None:
 # --------------------------------------------------------------------------
 
 
-def reference_soft_threshold(w: torch.Tensor, threshold: float) -> torch.Tensor:
-    return torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0)
+def _soft_threshold_by_torch(w: torch.Tensor, threshold: float) -> torch.Tensor:
+    """torch's soft shrinkage is the same operation (the proximal step of the L1 penalty)."""
+    return torch.nn.functional.softshrink(w, lambd=threshold)
 
 
 def _check_soft_threshold(soft_threshold) -> None:
@@ -70,9 +73,9 @@ def _check_soft_threshold(soft_threshold) -> None:
                         "soft thresholding also moves every surviving weight towards zero by the threshold")
     if torch.allclose(result, w - 0.3 * torch.sign(w)):
         raise Incorrect("a weight smaller than the threshold must become exactly 0, not cross to the other side")
-    expect_close(result, reference_soft_threshold(w, 0.3), what="soft_threshold(w, 0.3)")
+    expect_close(result, _soft_threshold_by_torch(w, 0.3), what="soft_threshold(w, 0.3)")
     matrix = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
-    expect_close(call_answer(soft_threshold, matrix.clone(), 0.5), reference_soft_threshold(matrix, 0.5),
+    expect_close(call_answer(soft_threshold, matrix.clone(), 0.5), _soft_threshold_by_torch(matrix, 0.5),
                  what="soft_threshold on a (4, 3) matrix")
 
 
@@ -114,17 +117,23 @@ def _check_dropout(my_dropout) -> None:
 # --------------------------------------------------------------------------
 
 
-def reference_early_stopping(val_losses, patience: int) -> tuple[int, int]:
-    """(epoch at which training stops, epoch whose weights are kept), epochs counted from 1."""
-    best, best_epoch, waited = float("inf"), 0, 0
-    for epoch, value in enumerate(val_losses, start=1):
-        if value < best:
-            best, best_epoch, waited = value, epoch, 0
-        else:
-            waited += 1
-            if waited >= patience:
-                return epoch, best_epoch
-    return len(val_losses), best_epoch
+def _early_stopping_by_the_callback(val_losses, patience: int) -> tuple[int, int]:
+    """(epoch at which training stops, epoch whose weights are kept), as helpers.train decides them.
+
+    The losses are replayed through the chapter's ``EarlyStopping`` callback one
+    epoch at a time; the kept weights are those of the first epoch with the
+    lowest loss among the epochs run (what ``fit`` restores).
+    """
+    from helpers.train import EarlyStopping, History
+
+    stopper, history = EarlyStopping(patience=patience), History()
+    stopper.on_train_begin(None)
+    for loss in val_losses:
+        history.epoch.append(len(history) + 1)
+        history.val_loss.append(loss)
+        if stopper.on_epoch_end(history, None):
+            break
+    return len(history), 1 + int(np.argmin(history.val_loss))
 
 
 _CURVES = [
@@ -143,7 +152,7 @@ def _check_early_stopping(early_stopping_epochs) -> None:
             raise NotAttempted("early_stopping_epochs returns None: return a pair (stop_epoch, best_epoch)")
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise Incorrect(f"return a pair (stop_epoch, best_epoch), got {type(result).__name__}")
-        expected = reference_early_stopping(losses, patience)
+        expected = _early_stopping_by_the_callback(losses, patience)
         got = tuple(int(v) for v in result)
         if got == tuple(e - 1 for e in expected):
             raise Incorrect("your epochs are off by one: count epochs from 1, as helpers.train.fit does")
@@ -161,7 +170,8 @@ q1 = Exercise(
     checker=_check_ridge,
     hints=[
         "Set the gradient of ||X w - y||^2 + lam ||w||^2 to zero: 2 X^T (X w - y) + 2 lam w = 0.",
-        "Solve (X^T X + lam I) w = X^T y with `np.linalg.solve`; `np.eye(X.shape[1])` is I.",
+        "That is a linear system, (X^T X + lam I) w = X^T y: solve it with NumPy's linear-algebra solver "
+        "(np.eye builds the identity I).",
     ],
     success="your weights match ridge regression, and shrink to 0 as lam grows.",
 )
@@ -172,7 +182,8 @@ q2 = Exercise(
     checker=_check_soft_threshold,
     hints=[
         "Shrink each |w| by the threshold, clip at 0 from below, then put the sign back.",
-        "`torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0)`.",
+        "Three tensor operations do it, element by element: the absolute value, a clamp with a lower "
+        "bound of 0, and multiplication by the sign of w.",
     ],
     success="small weights become exactly 0 and the others shrink: this is why the lasso is sparse.",
 )
@@ -182,7 +193,8 @@ q3 = Exercise(
     answer_name="my_dropout",
     checker=_check_dropout,
     hints=[
-        "In training, keep each value with probability 1 - p: `torch.rand_like(x) >= p` is such a mask.",
+        "In training, keep each value with probability 1 - p: comparing uniform random numbers of x's shape "
+        "with p gives such a mask.",
         "Multiply x by the mask and divide by (1 - p) so the expected output equals x; "
         "when `training` is False return x itself.",
     ],

@@ -88,7 +88,8 @@ q2 = Exercise(
     checker=_check_scaled_lr,
     hints=[
         "Compute the ratio batch_size / base_batch_size first; the rules differ only in what they do with it.",
-        "linear: base_lr * ratio; sqrt: base_lr * math.sqrt(ratio); otherwise `raise ValueError(...)`.",
+        "The linear rule multiplies base_lr by the ratio, the square-root rule by its square root; any other "
+        "rule name is an error (a ValueError).",
     ],
     success="remember that both rules are first guesses: check the new learning rate with a short sweep.",
 )
@@ -125,7 +126,8 @@ q3 = Exercise(
     checker=_check_log_uniform,
     hints=[
         "Draw uniformly between log(low) and log(high), then undo the logarithm.",
-        "`np.exp(rng.uniform(np.log(low), np.log(high), size))`.",
+        "Draw `size` exponents uniformly between log(low) and log(high) with the seeded generator, then "
+        "exponentiate them.",
     ],
     success="this is what scipy.stats.loguniform and Optuna's suggest_float(..., log=True) do.",
 )
@@ -181,8 +183,8 @@ q4 = Exercise(
     checker=_check_my_space,
     hints=[
         "Each entry is one call on the trial, named like the key: trial.suggest_float('lr', ...).",
-        "suggest_float('lr', 1e-4, 1.0, log=True), suggest_categorical('batch_size', [32, 64, 128]), "
-        "suggest_float('dropout', 0.0, 0.5).",
+        "lr: a float from 1e-4 to 1.0 on a log scale; batch_size: a choice among 32, 64 and 128; "
+        "dropout: a float from 0.0 to 0.5.",
     ],
     success="Optuna records each distribution, so TPE models lr on a log scale; "
     "tuning.mlp_objective(..., space=my_space) would tune exactly these three.",
@@ -224,7 +226,8 @@ q5 = Exercise(
     checker=_check_reported_accuracy,
     hints=[
         "Two steps: find the row with the highest validation accuracy, then read its test accuracy.",
-        "`results['val accuracy'].idxmax()` gives the row label; use it with `results.loc[...]`.",
+        "pandas gives the index label of a column's largest value (idxmax); read that row's test accuracy "
+        "with .loc.",
     ],
     success="the test split only measures the choice; it never makes it.",
 )

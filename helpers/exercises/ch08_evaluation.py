@@ -15,14 +15,11 @@ from helpers.metrics import expected_calibration_error
 # --------------------------------------------------------------------------
 
 
-def _reference_prf(y_true, y_pred):
-    tp = np.sum((y_pred == 1) & (y_true == 1))
-    fp = np.sum((y_pred == 1) & (y_true == 0))
-    fn = np.sum((y_pred == 0) & (y_true == 1))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return float(precision), float(recall), float(f1)
+def _prf_by_sklearn(y_true, y_pred):
+    from sklearn.metrics import precision_recall_fscore_support
+
+    scores = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+    return tuple(float(score) for score in scores[:3])  # precision, recall, F1
 
 
 def _three_numbers(result, what):
@@ -37,7 +34,7 @@ def _check_prf(precision_recall_f1) -> None:
     y_true = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
     y_pred = np.array([1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
     result = _three_numbers(call_answer(precision_recall_f1, y_true, y_pred), "precision_recall_f1")
-    precision, recall, f1 = _reference_prf(y_true, y_pred)
+    precision, recall, f1 = _prf_by_sklearn(y_true, y_pred)
     if np.isclose(result[0], recall) and np.isclose(result[1], precision):
         raise Incorrect("precision and recall are swapped: precision divides by the predicted positives")
     expect_close(result[0], precision, what="the precision (3 true positives, 1 false positive)")
@@ -48,7 +45,7 @@ def _check_prf(precision_recall_f1) -> None:
     rng = np.random.default_rng(8)
     y_true, y_pred = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
     expect_close(_three_numbers(call_answer(precision_recall_f1, y_true, y_pred), "precision_recall_f1"),
-                 _reference_prf(y_true, y_pred), what="the result on random labels")
+                 _prf_by_sklearn(y_true, y_pred), what="the result on random labels")
     nothing_predicted = _three_numbers(
         call_answer(precision_recall_f1, np.array([1, 0, 1, 0]), np.zeros(4, dtype=int)), "precision_recall_f1"
     )
@@ -179,8 +176,8 @@ q2 = Exercise(
     checker=_check_kfold,
     hints=[
         "Cut np.arange(n_samples) into k nearly equal consecutive blocks; each block is one validation part.",
-        "np.array_split(indices, k) makes the blocks (sizes differ by at most one); "
-        "np.setdiff1d(indices, val_idx) gives the training indices.",
+        "NumPy can split an array into k blocks whose sizes differ by at most one (array_split); a fold's "
+        "training indices are all the indices not in its block (setdiff1d).",
     ],
     success="every sample is validated on exactly once.",
 )
@@ -191,8 +188,8 @@ q3 = Exercise(
     checker=_check_bootstrap,
     hints=[
         "One bootstrap round: pick len(correct) random positions with replacement and average correct there.",
-        "rng.integers(0, n, size=n) gives the positions; collect n_boot accuracies and call "
-        "np.percentile(accuracies, [2.5, 97.5]).",
+        "In each round draw n random integer positions in [0, n) with the seeded generator; collect the n_boot "
+        "accuracies and take their 2.5th and 97.5th percentiles.",
     ],
     success="your interval has the right centre and width.",
 )
@@ -204,8 +201,8 @@ q4 = Exercise(
     hints=[
         "Give each confidence a bin number m from 0 to n_bins - 1, then for each non-empty bin compare the "
         "mean of correct with the mean of the confidences.",
-        "np.ceil(confidences * n_bins) - 1, clipped to [0, n_bins - 1], is the bin number; weight each bin's "
-        "|accuracy - confidence| by inside.mean(), the share of samples in it, and add them up.",
+        "A confidence c falls in bin ceil(c x n_bins) - 1 (clipped to the valid range); weight each bin's "
+        "|accuracy - confidence| by the share of the samples in it, and add them up.",
     ],
     success="your ECE matches helpers.metrics.expected_calibration_error.",
 )

@@ -1,9 +1,9 @@
-"""helpers.glue publishes plain values under a name."""
+"""helpers.publish: glue() publishes plain values under a name."""
 
 import numpy as np
 import pytest
 
-from helpers.glue import as_plain, glue
+from helpers.publish import as_plain, glue
 
 
 def test_numpy_and_torch_scalars_become_plain_numbers():

@@ -25,6 +25,17 @@ Chapter toolkits: what one chapter teaches or measures, named after its topic
 - ``helpers.regularization``  ch06: weight penalties, weight report, the overfitting table
 - ``helpers.tuning``          ch07: learning-rate and batch-size sweeps, memory, Optuna studies
 - ``helpers.metrics``         ch08: metrics by name, bootstrap intervals, cross-validation table, calibration
+- ``helpers.augment``         ch09: batched per-image augmentation (affine, noise, erasing, MixUp/CutMix), a small CNN,
+                              test-time augmentation, the per-sample torchvision Dataset, Fashion-MNIST/CIFAR-10 loaders
+- ``helpers.transfer``        ch10: source and target tasks, k labels per class, backbone + head, linear probe,
+                              fine-tuning with parameter groups, linear CKA, ResNet-18 head replacement
+- ``helpers.continual``       ch11: task/domain/class-incremental Split digits; naive, EWC, LwF, replay, joint;
+                              the accuracy matrix, forgetting, backward transfer
+- ``helpers.online``          ch11: drifting streams, prequential evaluation, retraining with river's drift
+                              detectors, monitoring alarms, active learning, label-error review
+- ``helpers.scaling``         ch12: time to a target accuracy, power-law fits, parameter and FLOP counts, step profiles
+- ``helpers.distributed``     ch12: the DDP training script for ``torchrun`` (gloo/nccl) and the all_reduce demo
+- ``helpers.parallel_search`` ch12: Optuna workers sharing one study through a journal file
 
 ``from helpers import glue, setup`` gives the two functions every chapter calls.
 """

@@ -505,6 +505,8 @@ assert n_wrong > 0 or len(y_test_digits) < 50, "a model this small is not expect
 #
 # ## Exercises
 #
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/01_training_loop.ipynb)**: the student version, with stubs instead of solutions.
+#
 # Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.

@@ -723,6 +723,8 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/03_choosing_an_algorithm.ipynb)**: the student version, with stubs instead of solutions.
+#
 # ```{exercise} k-nearest neighbours from scratch
 # :label: ch03-ex1
 # Write `knn_predict(X_train, y_train, X_query, k)` that returns, for each row

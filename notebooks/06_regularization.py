@@ -711,6 +711,8 @@ assert best_method != "none"
 #
 # ## Exercises
 #
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/06_regularization.ipynb)**: the student version, with stubs instead of solutions.
+#
 # Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.

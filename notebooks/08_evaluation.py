@@ -902,6 +902,8 @@ monitor.round(3)
 #
 # ## Exercises
 #
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/08_evaluation.ipynb)**: the student version, with stubs instead of solutions.
+#
 # Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.

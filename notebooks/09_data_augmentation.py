@@ -787,6 +787,8 @@ else:
 # %% [markdown]
 # ## Exercises
 #
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/09_data_augmentation.ipynb)**: the student version, with stubs instead of solutions.
+#
 # Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.

@@ -784,6 +784,8 @@ assert review["ranked: errors in first 100"].min() > 3 * review["random: errors 
 #
 # ## Exercises
 #
+# **[Do these exercises on Colab](https://colab.research.google.com/github/ai-training-course/ai-training-course/blob/main/notebooks/exercises/11_continual_learning.ipynb)**: the student version, with stubs instead of solutions.
+#
 # Each exercise has a check: run it after your answer. `ex.q1.hint()` gives a
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.

@@ -107,7 +107,7 @@ def prequential(model, X, y, classes=None, batch_size: int = 1) -> np.ndarray:
     if len(unseen):
         first = int(np.flatnonzero(np.isin(y, unseen))[0])
         raise ValueError(
-            f"label {y[first]!r} at position {first} is not among the classes {known.tolist()} "
+            f"label {np.asarray(y[first]).tolist()!r} at position {first} is not among the classes {known.tolist()} "
             f"{'of the first batch' if classes is None else 'given'}: scikit-learn's partial_fit must know every "
             "class in advance, so pass classes=[...] with all the labels the stream can hold"
         )

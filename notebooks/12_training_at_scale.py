@@ -698,6 +698,7 @@ glue("speed_steps", SPEED_STEPS)
 glue("startup_seconds", startup, fmt=".1f")
 glue("single_seconds", single_seconds, fmt=".2f")
 glue("tiny_speedup_total", single_seconds / tiny_total, fmt=".2g")
+print(f"two processes, start-up included, run {single_seconds / tiny_total:.2g} times as fast as one")
 glue("crossover_text", f"from width {int(paying[0])} on" if len(paying) else
      "at none of the widths of this run")
 glue("speedup_smallest", speed["speed-up"].iloc[0], fmt=".2f")
@@ -799,6 +800,7 @@ print(f"2 threads each / 1 thread each: {oversub.iloc[1] / oversub.iloc[0]:.2f}"
 # %%
 TRIAL_SECONDS = 0.3
 glue("trial_seconds", TRIAL_SECONDS, fmt=".2f")
+print(f"each trial waits {TRIAL_SECONDS:.2f} s, standing in for training")
 journal = work / "search.log"
 wall = {n: parallel_search.run_workers(journal, f"grid-{n}-workers", n, TRIAL_SECONDS) for n in (1, 2)}
 tables = {n: parallel_search.trials_table(journal, f"grid-{n}-workers") for n in (1, 2)}
@@ -817,6 +819,8 @@ glue("search_wall_1", wall[1], fmt=".1f")
 glue("search_wall_2", wall[2], fmt=".1f")
 span_ratio = search["first start to last end"][2] / search["first start to last end"][1]
 glue("search_span_ratio", span_ratio, fmt=".2f")
+print(f"two workers took {wall[2] / wall[1]:.2f} of one worker's wall time "
+      f"({span_ratio:.2f} from first trial start to last trial end)")
 assert all(math.isclose(t["value"].min(), exact_best, rel_tol=1e-9) for t in tables.values()), \
     "one and two workers should find the grid's best point"
 # The trials sleep, so the spans hardly depend on the machine's load; margins from runs at load 2 to 8.

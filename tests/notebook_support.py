@@ -76,40 +76,63 @@ def _visible_text(cell) -> str:
     return "\n".join(texts)
 
 
-def _printed_forms(value: str):
-    """The ways a glued value may be printed: 96.1% also as 0.961, 0.96...; 1.234 as 1.23, 1.2, ..."""
-    value = value.strip().strip("'\"")
-    yield value
-    percent = re.fullmatch(r"(-?[\d.]+)%", value)
-    if percent:
-        fraction = float(percent.group(1)) / 100
-        for digits in (2, 3, 4):
-            yield f"{fraction:.{digits}f}"
-        return
+_NUMBER = re.compile(r"[-+−]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?", re.I)
+
+
+def _as_number(text: str):
+    """``"+0.6%"`` -> (0.006, decimals in percent units 1, is_percent True); None if not a number."""
+    text = text.strip().strip("'\"").replace("−", "-").replace(",", "")
+    percent = text.endswith("%")
+    body = text.rstrip("%").lstrip("+")
     try:
-        number = float(value.replace(",", ""))
+        number = float(body)
     except ValueError:
-        return
-    for digits in (0, 1, 2, 3, 4):
-        yield f"{number:.{digits}f}"
-    if number and abs(number) < 1:
-        yield f"{number * 100:.1f}%"
-        yield f"{number * 100:.0f}%"
+        return None
+    decimals = len(body.split(".")[1]) if "." in body and "e" not in body.lower() else 0
+    return (number / 100 if percent else number), decimals, percent
+
+
+def _shown(value: str, text: str) -> bool:
+    """Is ``value`` (a glued text) readable in ``text``: verbatim, or as a printed number that rounds to it?
+
+    A glued ``96.1%`` is matched by a printed 96.1%, 96.12%, 0.961 or 0.9612; a glued ``0.25`` by 0.2500.
+    """
+    value = value.strip().strip("'\"")
+    if value and value in text:
+        return True
+    glued = _as_number(value)
+    if glued is None:
+        return False
+    target, decimals, percent = glued
+    scale = 100 if percent else 1
+    tolerance = 0.5 * 10 ** (-decimals) / scale + 1e-12
+    for match in _NUMBER.finditer(text):
+        printed = _as_number(match.group())
+        if printed is None:
+            continue
+        number = printed[0]
+        candidates = [number] if printed[2] else [number, number / 100]  # 96.1 printed for a glued 96.1%
+        if percent or not printed[2]:
+            if any(abs(c - target) <= tolerance for c in candidates):
+                return True
+        elif abs(number - target) <= tolerance:
+            return True
+    return False
 
 
 def glued_values_not_visible(path: Path) -> tuple[int, list[str]]:
-    """(number of glued values, ``name=value`` of those no visible output of their cell or the next two shows)."""
+    """(number of glued values, ``name=value`` of those that no visible output shows: not their cell's, nor the two code cells before or after it)."""
     notebook = nbformat.read(path, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     total, missing = 0, []
     for i, cell in enumerate(code):
-        nearby = " ".join(_visible_text(c) for c in code[i : i + 3])
+        nearby = " ".join(_visible_text(c) for c in code[max(i - 2, 0) : i + 3])
         for output in cell.get("outputs", []):
             record = output.get("metadata", {}).get("scrapbook")
             value = "".join(output.get("data", {}).get("application/papermill.record/text/plain", "")) if record else ""
             if not value:
                 continue
             total += 1
-            if not any(form and form in nearby for form in _printed_forms(value)):
+            if not _shown(value, nearby):
                 missing.append(f"{record.get('name')}={value}")
     return total, missing

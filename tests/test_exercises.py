@@ -11,6 +11,7 @@ type or shape; a non-number for a number) are tried here, on every chapter at on
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import numpy as np
 import pytest
@@ -75,14 +76,14 @@ def test_broken_answers_get_feedback_not_a_crash(source):
     namespace = solution_namespace(source)
     for exercise in exercises_of(source):
         reference = namespace[exercise.answer_name]
-        if callable(reference):
+        if inspect.isfunction(reference):  # the learner writes a function
             raised = exercise.evaluate(_raises)
             assert raised.status == INCORRECT and "RuntimeError: boom" in raised.message, (exercise.name, raised)
             assert exercise.evaluate(_returns_none).status == NOT_ATTEMPTED, exercise.name
             for broken in BROKEN_FUNCTIONS + [42, "my answer"]:
                 result = exercise.evaluate(broken)
                 assert result.status == INCORRECT and result.message, (exercise.name, broken, result)
-        else:  # a number
+        else:  # a value: a number, a choice, an object such as a transform pipeline
             for broken in NOT_NUMBERS + [_raises]:
                 result = exercise.evaluate(broken)
                 assert result.status == INCORRECT and result.message, (exercise.name, broken, result)

@@ -30,8 +30,10 @@ PARAMS = [
 
 
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HELPERS_GRADING": "1", "HELPERS_PROGRESS": "0", "PYTHONPATH": str(NOTEBOOKS.parent)}
-    nbgrader = Path(sys.executable).parent / "nbgrader"
+    venv_bin = Path(sys.executable).parent  # nbgrader runs `alembic` from PATH: the venv's own
+    env = {**os.environ, "HELPERS_GRADING": "1", "HELPERS_PROGRESS": "0", "PYTHONPATH": str(NOTEBOOKS.parent),
+           "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    nbgrader = venv_bin / "nbgrader"
     result = subprocess.run([str(nbgrader), *args], cwd=course, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
     return result

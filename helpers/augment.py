@@ -17,7 +17,7 @@ every training batch (MixUp and CutMix return soft labels ``(n, classes)``).
 - ``PerSampleDataset``: the torchvision way, one ``v2`` transform call per
   image in a ``Dataset`` read by a ``DataLoader``;
 - ``tta_probabilities``: test-time augmentation, predictions averaged over views;
-- ``labels_per_class``: draw a few labelled examples of every class;
+- ``labels_per_class``: draw a few labelled examples of every class (from ``helpers.data``, re-exported here);
 - ``load_torchvision_images``: Fashion-MNIST or CIFAR-10 through
   ``torchvision.datasets`` (a download only when asked).
 
@@ -35,6 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from helpers.data import labels_per_class  # noqa: F401 (re-exported: chapters import it from here)
 
 Augment = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -413,21 +415,6 @@ def tta_probabilities(
 # --------------------------------------------------------------------------
 # Few labels
 # --------------------------------------------------------------------------
-
-
-def labels_per_class(y, k: int, seed: int = 0) -> np.ndarray:
-    """Indices of ``k`` examples of every class of ``y``, drawn at random (sorted by class)."""
-    y = np.asarray(y)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        if len(members) < k:
-            raise ValueError(f"class {c} has only {len(members)} examples, fewer than k = {k}")
-        chosen.append(rng.choice(members, size=k, replace=False))
-    return np.concatenate(chosen)
 
 
 # --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ validation and test sets into training.
 
 Also here, for experiments that need data with a known flaw:
 
+- ``labels_per_class``: a few labelled examples of every class (Chapters 9 and 10);
 - ``make_outlier_regression``, ``make_imbalanced``: a line with gross
   outliers, a class made rare (Chapter 4);
 - ``add_noise``, ``shift_images``, ``rotate_images``: distribution shifts
@@ -191,6 +192,26 @@ def split_three_ways(X, y, *, seed: int = 0, val_size: float = 0.2, test_size: f
         stratify=y_rest if stratify else None,
     )
     return Split(X_train, y_train), Split(X_val, y_val), Split(X_test, y_test)
+
+
+def labels_per_class(y, k: int, seed: int = 0) -> np.ndarray:
+    """Indices (sorted) of ``k`` examples of every class in ``y`` (n,), drawn without replacement.
+
+    The few-label training set of an augmentation or transfer experiment: ``X[idx], y[idx]``.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise ValueError(f"y must be a 1-D array of integer labels, got dtype {y.dtype} and shape {y.shape}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer (labels per class), got {k!r}")
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(y):
+        where = np.flatnonzero(y == label)
+        if len(where) < k:
+            raise ValueError(f"class {label} has only {len(where)} examples, fewer than k = {k}")
+        chosen.append(rng.choice(where, size=k, replace=False))
+    return np.sort(np.concatenate(chosen))
 
 
 # --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Reuse a network trained on one task (the *source*) for another (the
 
 - ``new_templates`` / ``make_signals``: MNIST-1D signals built locally, from
   the original ten digit templates or from ten new ones (the target task);
-- ``labels_per_class``: the indices of ``k`` labelled examples per class;
+- ``labels_per_class``: the indices of ``k`` labelled examples per class (from ``helpers.data``, re-exported here);
 - ``target_task`` / ``split_digits``: the target tasks of the chapter, as
   ``helpers.data.DataSet`` objects (MNIST-1D from new templates; digits
   0-4 -> 5-9);
@@ -37,6 +37,8 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
+
+from helpers.data import labels_per_class  # noqa: F401 (re-exported: chapters import it from here)
 
 SIGNAL_LENGTH = 40
 
@@ -85,26 +87,6 @@ def make_signals(n_samples: int, templates: dict | None = None, seed: int = 0) -
     args.num_samples, args.train_split, args.seed = n_samples, 1.0, seed
     data = make_dataset(args, template=templates)
     return data["x"].astype(np.float32), data["y"].astype(np.int64)
-
-
-def labels_per_class(y, k: int, seed: int = 0) -> np.ndarray:
-    """Indices of ``k`` examples of every class in ``y`` (n,), drawn without replacement.
-
-    The few-label training set of a transfer experiment: ``X[idx], y[idx]``.
-    """
-    y = np.asarray(y)
-    if y.ndim != 1 or y.dtype.kind not in "iu":
-        raise ValueError(f"y must be a 1-D array of integer labels, got dtype {y.dtype} and shape {y.shape}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer (labels per class), got {k!r}")
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for label in np.unique(y):
-        where = np.flatnonzero(y == label)
-        if len(where) < k:
-            raise ValueError(f"class {label} has only {len(where)} examples, fewer than k = {k}")
-        chosen.append(rng.choice(where, size=k, replace=False))
-    return np.sort(np.concatenate(chosen))
 
 
 # --------------------------------------------------------------------------

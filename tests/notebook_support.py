@@ -121,12 +121,16 @@ def _shown(value: str, text: str) -> bool:
 
 
 def glued_values_not_visible(path: Path) -> tuple[int, list[str]]:
-    """(number of glued values, ``name=value`` of those that no visible output shows: not their cell's, nor the two code cells before or after it)."""
+    """(number of glued values, ``name=value`` of those that no visible output shows: not their cell's, nor the two code cells after it).
+
+    Not the cells before: a learner reads top to bottom, and a number printed before it is computed
+    and glued may be a different one.
+    """
     notebook = nbformat.read(path, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     total, missing = 0, []
     for i, cell in enumerate(code):
-        nearby = " ".join(_visible_text(c) for c in code[max(i - 2, 0) : i + 3])
+        nearby = " ".join(_visible_text(c) for c in code[i : i + 3])
         for output in cell.get("outputs", []):
             record = output.get("metadata", {}).get("scrapbook")
             value = "".join(output.get("data", {}).get("application/papermill.record/text/plain", "")) if record else ""

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import chapter_sources
 from conftest import NOTEBOOKS
-from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, solutions
+from helpers.exercises import CORRECT, INCORRECT, KINDS, NOT_ATTEMPTED, Exercise, solutions
 from notebook_support import code_between_markers, solution_cells, solution_namespace
 
 CHAPTERS = chapter_sources()
@@ -37,6 +37,16 @@ def test_checks_accept_the_reference_solutions(source):
     for exercise in exercises_of(source):
         result = exercise.evaluate(namespace.get(exercise.answer_name, None))
         assert result.correct, f"{exercise.name} rejects the notebook's own solution: {result}"
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=IDS)
+def test_exercises_are_of_at_least_three_kinds(source):
+    exercises = exercises_of(source)
+    undeclared = [e.name for e in exercises if e.kind is None]
+    assert not undeclared, f"say each exercise's kind ({', '.join(KINDS)}): {undeclared}"
+    kinds = [e.kind for e in exercises]
+    assert len(set(kinds)) >= 3, f"at least three kinds of exercise, found {kinds}"
+    assert kinds.count("implement") <= 2, f"mostly thinking, not typing: {kinds}"
 
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=IDS)

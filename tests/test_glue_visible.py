@@ -1,8 +1,7 @@
 """Every number the prose quotes is also readable in a visible output of the notebook.
 
 On Colab and in Jupyter the ``{glue:text}`` roles show raw, so a learner can only read a glued
-number if a code cell next to the one that glues it (its own, or one of the two before or after)
-prints it too, verbatim or as a number that rounds to it (0.9612 for a glued 96.1%).
+number if the code cell that glues it, or one of the two code cells after it, prints it too, verbatim or as a number that rounds to it (0.9612 for a glued 96.1%).
 """
 
 from __future__ import annotations

@@ -31,6 +31,21 @@ def test_every_page_of_the_table_of_contents_is_built(site):
         assert (site / f"{entry}.html").exists(), f"{entry} was not built"
 
 
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+
+
+@pytest.mark.site
+def test_every_page_loads_each_script_once(site):
+    # sphinx-thebe's configuration script was written twice into every page (a console error
+    # in the browser); book/_ext/unique_scripts.py keeps the first copy.
+    for page in sorted(site.rglob("*.html")):
+        if "_static" in page.parts:
+            continue
+        scripts = [m.group(0) for m in SCRIPT.finditer(page.read_text()) if m.group(1).strip() or m.group(2).strip()]
+        repeated = sorted({s[:80] for s in scripts if scripts.count(s) > 1})
+        assert not repeated, f"{page.relative_to(site)} loads a script twice: {repeated}"
+
+
 @pytest.mark.site
 @pytest.mark.parametrize("source", chapter_sources(), ids=[p.stem for p in chapter_sources()])
 def test_chapter_page_links_to_its_notebook_on_colab(site, source):

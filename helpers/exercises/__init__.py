@@ -42,6 +42,14 @@ _MISSING = object()
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 
+# What an exercise asks of the learner (book/contributing.md, "Exercises"):
+KINDS = {
+    "predict": "commit to a number or a choice, then run the experiment that shows who was right",
+    "diagnose": "find (or fix) the one thing wrong in a given pipeline, run or plot",
+    "experiment": "tune or change something and report a result the check verifies with a run of its own",
+    "implement": "write a function the chapter explains",
+}
+
 
 class Incorrect(Exception):
     """Raised by a checker to say why an answer is wrong (the message is shown)."""
@@ -81,9 +89,13 @@ class Exercise:
         hints: list[str],
         success: str = "",
         chapter: str | None = None,
+        kind: str | None = None,
     ):
         if not hints:
             raise ValueError(f"exercise {name!r} needs at least one hint")
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"exercise {name!r}: kind must be one of {sorted(KINDS)}, got {kind!r}")
+        self.kind = kind
         self.name, self.answer_name, self.checker = name, answer_name, checker
         self.hints, self.success = list(hints), success
         # The chapter whose solution cells hold the answer: by default the one the
@@ -156,7 +168,7 @@ class Exercise:
         return self.solution_code
 
     def __repr__(self) -> str:
-        return f"Exercise({self.name!r}, answer_name={self.answer_name!r})"
+        return f"Exercise({self.name!r}, answer_name={self.answer_name!r}, kind={self.kind!r})"
 
 
 def _chapter_of(module_name: str) -> str:

@@ -225,6 +225,7 @@ def _check_translate(my_translate) -> None:
 
 q1 = Exercise(
     "Exercise 1 (diagnose a label-breaking pipeline)",
+    kind="diagnose",
     answer_name="fixed_pipeline",
     checker=_check_fixed_pipeline,
     hints=[
@@ -237,6 +238,7 @@ q1 = Exercise(
 
 q2 = Exercise(
     "Exercise 2 (predict, then run: mirror-image TTA)",
+    kind="predict",
     answer_name="flip_tta_prediction",
     checker=_check_flip_tta,
     hints=[
@@ -250,6 +252,7 @@ q2 = Exercise(
 
 q3 = Exercise(
     "Exercise 3 (a per-image random shift)",
+    kind="implement",
     answer_name="random_shift",
     checker=_check_random_shift,
     hints=[
@@ -263,6 +266,7 @@ q3 = Exercise(
 
 q4 = Exercise(
     "Exercise 4 (experiment: augment for shifted test images)",
+    kind="experiment",
     answer_name="my_translate",
     checker=_check_translate,
     hints=[

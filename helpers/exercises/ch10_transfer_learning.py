@@ -172,6 +172,7 @@ def _check_cka(cka) -> None:
 
 q1 = Exercise(
     "Exercise 1 (predict, then run: pretraining or architecture?)",
+    kind="predict",
     answer_name="prediction_random",
     checker=_check_prediction,
     hints=[
@@ -185,6 +186,7 @@ q1 = Exercise(
 
 q2 = Exercise(
     "Exercise 2 (diagnose a fine-tune)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
@@ -198,6 +200,7 @@ q2 = Exercise(
 
 q3 = Exercise(
     "Exercise 3 (a backbone learning rate that pays)",
+    kind="experiment",
     answer_name="backbone_lr",
     checker=_check_backbone_lr,
     hints=[
@@ -210,6 +213,7 @@ q3 = Exercise(
 
 q4 = Exercise(
     "Exercise 4 (linear CKA)",
+    kind="implement",
     answer_name="cka",
     checker=_check_cka,
     hints=[

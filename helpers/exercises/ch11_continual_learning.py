@@ -159,6 +159,7 @@ def _check_smallest_memory(smallest_memory) -> None:
 
 q1 = Exercise(
     "Exercise 1 (predict, then run: more epochs)",
+    kind="predict",
     answer_name="more_epochs_prediction",
     checker=_check_more_epochs,
     hints=[
@@ -172,6 +173,7 @@ q1 = Exercise(
 
 q2 = Exercise(
     "Exercise 2 (backward transfer)",
+    kind="implement",
     answer_name="my_backward_transfer",
     checker=_check_backward_transfer,
     hints=[
@@ -184,6 +186,7 @@ q2 = Exercise(
 
 q3 = Exercise(
     "Exercise 3 (diagnose an alarm)",
+    kind="diagnose",
     answer_name="alarm_diagnosis",
     checker=_check_alarm_diagnosis,
     hints=[
@@ -195,6 +198,7 @@ q3 = Exercise(
 
 q4 = Exercise(
     "Exercise 4 (the smallest replay memory)",
+    kind="experiment",
     answer_name="smallest_memory",
     checker=_check_smallest_memory,
     hints=[

@@ -30,6 +30,7 @@ def _check_predicted_speedup(predicted_speedup) -> None:
 
 q1 = Exercise(
     "Exercise 1 (predict: two processes for a tiny model)",
+    kind="predict",
     answer_name="predicted_speedup",
     checker=_check_predicted_speedup,
     hints=[
@@ -66,6 +67,7 @@ def _check_diagnosis(diagnosis) -> None:
 
 q2 = Exercise(
     "Exercise 2 (diagnose: a DDP run that learns no faster)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
@@ -125,6 +127,7 @@ def _check_best_throughput(best_throughput) -> None:
 
 q3 = Exercise(
     "Exercise 3 (experiment: the batch size with the most examples per second)",
+    kind="experiment",
     answer_name="best_throughput",
     checker=_check_best_throughput,
     hints=[
@@ -182,6 +185,7 @@ def _check_mlp_training_flops(mlp_training_flops) -> None:
 
 q4 = Exercise(
     "Exercise 4 (implement: the exact FLOPs of an MLP's training step)",
+    kind="implement",
     answer_name="mlp_training_flops",
     checker=_check_mlp_training_flops,
     hints=[

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -336,6 +336,10 @@ glue("class_replay_forgetting", float(np.mean(cell_values("class", "replay", "fo
 print(f"class-incremental test average accuracy: naive {acc['class', 'naive'].mean():.0%}, "
       f"replay {acc['class', 'replay'].mean():.0%}, joint {acc['class', 'joint'].mean():.0%}; "
       f"task-incremental: {task_accs.min():.0%} to {task_accs.max():.0%}")
+print("domain-incremental test average accuracy: "
+      + ", ".join(f"{name} {acc['domain', name].mean():.0%}" for name in ("naive", "ewc", "lwf", "replay", "joint")))
+print(f"class-incremental forgetting: naive {np.mean(cell_values('class', 'naive', 'forgetting')):.0%}, "
+      f"replay {np.mean(cell_values('class', 'replay', 'forgetting')):.0%}")
 # Margins: across seeds the sd of these averages is at most a few points (see the table); gaps asserted are 5x that.
 assert acc["class", "naive"].max() < 0.3 and acc["class", "ewc"].max() < 0.35, "class-IL: regularisers forget"
 assert acc["class", "replay"].min() > acc["class", "naive"].max() + 0.4, "replay is far better"
@@ -400,6 +404,8 @@ print(memory_curve.round(3))
 glue("replay_1_acc", memory_curve.loc[1, "mean"], fmt=".0%")
 glue("replay_50_acc", memory_curve.loc[50, "mean"], fmt=".0%")
 glue("replay_50_kib", memory_curve.loc[50, "storage (KiB)"], fmt=".0f")
+print(f"replay memory of 1 / 50 images per class: {memory_curve.loc[1, 'mean']:.0%} / {memory_curve.loc[50, 'mean']:.0%}; "
+      f"50 per class take {memory_curve.loc[50, 'storage (KiB)']:.0f} KiB")
 assert memory_curve.loc[1, "mean"] > acc["class", "naive"].mean() + 0.15, "even one image per class helps"
 assert memory_curve.loc[50, "mean"] > memory_curve.loc[1, "mean"] + 0.1, "more memory, more accuracy"
 
@@ -540,8 +546,8 @@ for key, name in (("once", "train once"), ("scheduled", "scheduled"), ("adwin", 
 glue("policy_once_after_swap", float(means.loc["train once", "accuracy after the swap"]), fmt=".0%")
 glue("policy_false_retrains", float(policy_frame.loc[policy_frame.policy.str.startswith("triggered"),
                                                       "retrainings before the first drift"].sum()), fmt=".0f")
-print(means[["accuracy over the stream", "accuracy after the swap", "recovery after the swap",
-             "labels used"]].round(2).to_string())
+print(means[["accuracy over the stream", "accuracy after the swap", "recovery after the swap"]].round(2)
+      .join(means["labels used"].round().astype(int)).to_string())
 # Margins: the sd over seeds of these accuracies is about 0.01-0.03 (table above); the gaps asserted are much larger.
 assert means.loc["train once", "accuracy after the swap"] < 0.3, "a model trained once fails after the swap"
 for name in ("scheduled", "triggered (ADWIN)", "triggered (Page-Hinkley)", "online"):
@@ -645,6 +651,10 @@ glue("monitor_conf_fa", float(at_5.loc["confidence drop", "false alarm rate"]), 
 glue("monitor_input_rate", float(at_5.loc["input shift", "detection rate"]), fmt=".0%")
 at_20 = monitor_frame[monitor_frame["target false-alarm rate"] == 0.2].groupby("signal").mean(numeric_only=True)
 glue("monitor_input_fa_20", float(at_20.loc["input shift", "false alarm rate"]), fmt=".0%")
+print(f"detection delay at a 5% target: input shift {at_5.loc['input shift', 'detection delay']:.0f}, "
+      f"confidence drop {at_5.loc['confidence drop', 'detection delay']:.0f} images after the drift begins")
+print(f"accuracy before the shift {accuracy_before:.0%}, after {accuracy_after:.0%}; "
+      f"input-shift false-alarm rate at a 20% target {at_20.loc['input shift', 'false alarm rate']:.0%}")
 print(at_5.drop(columns="seed").round(3).to_string())
 # Margins: false-alarm rates vary by about 0.1 between seeds (table); the asserts leave that much room.
 assert accuracy_after < accuracy_before - 0.2, "the shift hurts the model"

@@ -1,7 +1,8 @@
 # The course's commands. Each installs what it needs into .venv first.
 #   make site       build the book into _build/html
 #   make test       run every test (unit, pairing, nbval, papermill, exercises, site)
-#   make student    write the student versions (notebooks/exercises, committed) and answer keys (_build/exercises)
+#   make student    write the student versions (notebooks/exercises, committed), answer keys (_build/exercises)
+#                   and the instructors' catalogue of exercises (book/exercises.md)
 #   make grade-all  run the nbgrader round trip on every chapter (the test suite does chapter 1)
 #   make notebooks  sync each .py/.ipynb pair and re-run the notebooks (NB=... for one)
 #   make bench      run the training-loop benchmark (bench/README.md)
@@ -39,6 +40,7 @@ student: $(STAMP)
 	$(BIN)/python -m helpers.student --links
 	$(BIN)/jupytext --sync $(wildcard notebooks/[0-9][0-9]_*.py)
 	$(BIN)/python -m helpers.student
+	$(BIN)/python -m helpers.student --catalog
 
 grade-all: $(STAMP)
 	HELPERS_GRADE_ALL=1 $(BIN)/python -m pytest tests/test_nbgrader.py

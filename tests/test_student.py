@@ -77,3 +77,19 @@ def test_student_version_is_not_a_jupytext_pair():
     notebook = _notebook()
     notebook.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     assert "jupytext" not in student_version(notebook).metadata
+
+
+def test_catalogue_of_exercises_is_fresh_and_lists_every_exercise_with_its_kind():
+    import yaml
+
+    from conftest import ROOT, chapter_sources
+    from helpers.exercises import KINDS
+    from helpers.student import CATALOG, catalog_markdown, exercise_titles
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    expected = catalog_markdown(config, ROOT / "notebooks")
+    assert (ROOT / CATALOG).read_text(encoding="utf-8") == expected, "book/exercises.md is stale: run `make student`"
+    rows = [line for line in expected.splitlines() if line.startswith("| ") and not line.startswith("| #")]
+    total = sum(len(exercise_titles(p.read_text(encoding="utf-8"))) for p in chapter_sources())
+    assert len(rows) == total
+    assert all(row.rstrip(" |").rsplit("| ", 1)[1] in KINDS for row in rows), "every exercise has a kind"

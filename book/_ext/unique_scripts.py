@@ -1,17 +1,22 @@
 """A Sphinx extension of the course's own: each page loads each script once.
 
 sphinx-thebe 0.3 adds its one-line configuration script (``const THEBE_JS_URL = ...``)
-when the reading starts; Sphinx 7.4 then writes it into every page twice, and the
-second copy fails in the browser ("Identifier 'THEBE_JS_URL' has already been
-declared"). This drops exact repeats from a page's script list, keeping the first.
+when the reading starts; Sphinx 7.4 then writes it into every page twice (once with the
+file name ``None``, once with ``''``, so Sphinx does not see that they are the same), and
+the second copy fails in the browser ("Identifier 'THEBE_JS_URL' has already been
+declared"). This drops repeats from a page's script list, keeping the first.
 """
 
 from __future__ import annotations
 
 
 def _key(script) -> tuple:
+    """What makes two scripts the same: their file (empty for an inline one) and attributes (body included)."""
+    if isinstance(script, str):  # older Sphinx: a script is its file name
+        return (script,)
     attributes = getattr(script, "attributes", {}) or {}
-    return (str(script), getattr(script, "filename", None), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+    filename = getattr(script, "filename", None) or ""  # None and "" both mean an inline script
+    return (str(filename), tuple(sorted((k, str(v)) for k, v in attributes.items())))
 
 
 def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None:

@@ -74,6 +74,7 @@ from helpers.train import evaluate, fit, predict
 
 DEVICE = setup(SEED)
 use_style()
+torch.set_num_threads(1)  # tiny models and batches: a second thread costs more than it saves
 
 # %% [markdown]
 # ## 1. Data: examples of inputs with known outputs
@@ -351,10 +352,9 @@ glue("lr_good_loss", good, fmt=".3f")
 glue("lr_large_loss", f"{too_large:.1e}")
 print(f"learning rate 0.001: {too_small:.2f}; 0.1: {good:.3f}; 1.0: {too_large:.1e} "
       f"(least squares: {closed_form_table['training MSE'].iloc[1]:.3f})")
-smallest_sd = lr_table["sd over 5 starts"].min()
-# The starts change the crawling rate's loss by a few percent of its value and the good rate's not at all,
-# so factors of 5 and 100 are far outside the spread.
-assert (lr_runs.query("`learning rate` == 0.001")["mse"].min() > 5 * lr_runs.query("`learning rate` == 0.1")["mse"].max())
+# At 0.1 every start ends at the minimum (sd ~1e-8); at 0.001 the loss still depends on the start (sd of the same
+# order as the mean) but even a start at the right slope keeps b's error, so the mean stays several times above.
+assert too_small > 5 * good, "a tiny learning rate should still be far from the minimum"
 assert lr_runs.query("`learning rate` == 1.0")["mse"].min() > 100 * good, "above the limit the loss should blow up"
 assert 0.3 < lr_limit < 1.0
 
@@ -362,8 +362,10 @@ assert 0.3 < lr_limit < 1.0
 # With $\eta = 0.001$ the loss is still {glue:text}`lr_small_loss`; with
 # $\eta = 0.1$ it reaches {glue:text}`lr_good_loss`, the least-squares
 # minimum; with $\eta = 1$, above the limit, it has exploded to
-# {glue:text}`lr_large_loss`. The starting point hardly matters; the step
-# size does. Finding a learning rate that works is part of the job; Chapters
+# {glue:text}`lr_large_loss`. At the two good rates every start ends at the
+# same loss (a standard deviation of about zero); at the crawling rate the
+# loss after 60 steps still depends on where it started, because it has
+# hardly moved from there. Finding a learning rate that works is part of the job; Chapters
 # 5 and 7 are about doing it well.
 #
 # ## 5. The same loop on real data: handwritten digits
@@ -459,10 +461,12 @@ print(init_summary.to_string())
 for column in init_summary.index:
     glue("init_loss_" + {"linear softmax": "linear", "network, 32 hidden units": "mlp"}.get(column, "bug"),
          float(init_summary.loc[column, "loss at initialisation, mean"]), fmt=".2f")
-# The default initialisations stay within 0.3 of ln 10 (sd under 0.1 over seeds); the bug is several times above.
+# The default initialisations stay within 0.3 of ln 10 (sd under 0.1 over seeds). The bug's mean is more than
+# 1 above ln 10 with an sd of about 0.4, and every seed at least 0.5 above.
 assert abs(all_equal_logits - np.log(10)) < 1e-5
 assert (init_losses[["linear softmax", "network, 32 hidden units"]] - np.log(10)).abs().max().max() < 0.3
-assert init_losses["network, last layer x 10 (a bug)"].min() > 1.5 * np.log(10)
+bug_losses = init_losses["network, last layer x 10 (a bug)"]
+assert bug_losses.mean() > np.log(10) + 1 and bug_losses.min() > np.log(10) + 0.5
 
 # %% [markdown]
 # Both models start at {glue:text}`init_loss_linear` and
@@ -481,8 +485,8 @@ assert init_losses["network, last layer x 10 (a bug)"].min() > 1.5 * np.log(10)
 # is zero almost everywhere. The cross-entropy changes with every weight,
 # rewards a correct answer for becoming more confident and a wrong one for
 # becoming less wrong, and so tells each step which way is downhill.
-# Here are both, for a linear model, as we move its weights a little along a
-# random direction:
+# Here are both, for an untrained linear model, as we move its weights a
+# little along a random direction:
 
 # %% tags=["nbval-check-output"]
 torch.manual_seed(SEED)
@@ -779,6 +783,7 @@ glue("fit_weight_difference", f"{biggest_weight_difference:.0e}")
 after_minus_during = (by_hand["train loss after the epoch"] - by_hand["train loss, mean of batches"]).iloc[1:]
 print(f"validation accuracy with fit: {fit_val_accuracy:.1%}; fit took {history.total_seconds:.2f} s; "
       f"train loss after the epoch minus mean of batches, epochs 2 on: mean {after_minus_during.mean():+.4f}")
+assert after_minus_during.mean() < 0, "while the loss falls, the weights after an epoch beat its average batch"
 
 # %% [markdown]
 # The two runs end with weights that differ by at most
@@ -801,7 +806,9 @@ print(f"validation accuracy with fit: {fit_val_accuracy:.1%}; fit took {history.
 # **test set** was never looked at. Now we choose one model, the one with
 # the lower mean validation loss, and evaluate its five trained copies
 # (one per seed) on the test set, once. The dummy classifier is scored
-# beside it.
+# beside it. (The two models' validation losses, printed below, are close:
+# choosing one is a decision we have to make, not evidence that it is
+# better.)
 
 # %%
 best_loss = {name: runs.query("model == @name and `learning rate` == @chosen_lr[@name]")["val loss"].mean()
@@ -821,6 +828,11 @@ glue("test_accuracy_sd", float(np.std(test_accuracies, ddof=1)), fmt=".1%")
 glue("dummy_test_accuracy", dummy_test_accuracy, fmt=".1%")
 glue("n_test", len(y_test_digits))
 glue("n_test_wrong", n_wrong)
+for name in MODELS:
+    at_best = runs.query("model == @name and `learning rate` == @chosen_lr[@name]")["val loss"]
+    print(f"{name}, learning rate {chosen_lr[name]:g}: validation loss {at_best.mean():.3f} ± {at_best.std():.3f}")
+    glue("val_loss_" + ("linear" if name == "linear softmax" else "network"), float(at_best.mean()), fmt=".3f")
+    glue("val_loss_sd_" + ("linear" if name == "linear softmax" else "network"), float(at_best.std()), fmt=".3f")
 print(f"chosen: {chosen_model}, learning rate {chosen_lr[chosen_model]:g}")
 print(f"test accuracy over 5 seeds: {np.mean(test_accuracies):.1%} ± {np.std(test_accuracies, ddof=1):.1%}; "
       f"dummy {dummy_test_accuracy:.1%}")

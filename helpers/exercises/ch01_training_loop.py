@@ -206,6 +206,7 @@ def _check_least_squares(least_squares) -> None:
 
 q1 = Exercise(
     "Exercise 1 (predict the loss at initialisation)",
+    kind="predict",
     answer_name="predicted_initial_loss",
     checker=_check_initial_loss,
     hints=[
@@ -218,6 +219,7 @@ q1 = Exercise(
 
 q2 = Exercise(
     "Exercise 2 (diagnose a loop that learns nothing)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
@@ -232,6 +234,7 @@ q2 = Exercise(
 
 q3 = Exercise(
     "Exercise 3 (a learning rate that reaches least squares in 10 steps)",
+    kind="experiment",
     answer_name="line_experiment",
     checker=_check_line_experiment,
     hints=[
@@ -247,6 +250,7 @@ q3 = Exercise(
 
 q4 = Exercise(
     "Exercise 4 (least squares with the normal equations)",
+    kind="implement",
     answer_name="least_squares",
     checker=_check_least_squares,
     hints=[

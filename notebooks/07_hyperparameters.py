@@ -177,6 +177,7 @@ bowl_table = pd.DataFrame(
 )
 glue("bowl_max_lr", 2 / CURVATURE, fmt=".2f")
 glue("bowl_curvature", CURVATURE, fmt=".0f")
+print(f"curvature a = {CURVATURE:.0f}: gradient descent is stable for learning rates below 2 / a = {2 / CURVATURE:.2f}")
 assert abs(bowl_paths[0.02][-1]) > 0.1, "a tiny step should still be far from the minimum after 20 steps"
 assert abs(bowl_paths[0.2][-1]) < 1e-6 and abs(bowl_paths[0.45][-1]) < 0.05, "0 < eta * a < 2 should converge"
 assert abs(bowl_paths[0.55][-1]) > 1, "eta * a > 2 should diverge"
@@ -757,7 +758,7 @@ print(f"loaded {study.study_name!r}: {len(study.trials)} trials, best value {stu
 
 # %% tags=["nbval-check-output"]
 print(trials.sort_values("value", ascending=False).head(6).to_string(
-    index=False, formatters={"value": "{:.3f}".format, "params_lr": "{:.2e}".format,
+    index=False, formatters={"value": "{:.3f}".format, "params_lr": "{:.2g}".format,
                              "params_weight_decay": "{:.1e}".format}))
 print("trials by state:", trials["state"].astype(str).str.replace("TrialState.", "").value_counts().to_dict())
 

@@ -12,9 +12,12 @@ runs the experiments that choose them, each as one plain function:
 - ``activation_bytes``  memory autograd keeps for the backward pass of one batch;
 - ``peak_memory``       measured peak device memory of a function (CUDA only);
 - ``mlp_objective``     an Optuna objective that trains an MLP and prunes bad trials;
-- ``create_study``      a seeded TPE study with a pruner, quiet by default;
-- ``study_frame``, ``plot_study_history``, ``plot_param_importances``:
-  read a finished study (matplotlib only, no plotly).
+- ``create_study``      a seeded study (TPE, random or grid) with a pruner, quiet by default;
+- ``trials_table``      ``study.trials_dataframe()`` plus epochs trained and the best value so far;
+- ``compare_searches``  several searches on the same budget over several seeds -> one long table.
+
+To read a finished study use Optuna's own tools: ``study.trials_dataframe()``,
+``optuna.visualization.matplotlib`` (works offline) and ``optuna.importance``.
 
 Every run starts from the same seed, so two rows of a table differ only by
 the hyperparameter that the table varies.
@@ -390,12 +393,20 @@ def mlp_objective(
     return objective
 
 
-def create_study(seed: int = 0, pruner="median", direction: str = "maximize", quiet: bool = True):
-    """A TPE study, reproducible through ``TPESampler(seed=seed)``.
+SAMPLERS = ("tpe", "random")  # what create_study(sampler=...) accepts by name; a dict means a grid
 
-    ``pruner`` is ``"median"`` (stop a trial whose value is below the median
-    of earlier trials at the same epoch), ``"hyperband"``, ``None`` (no
-    pruning) or any ``optuna.pruners`` object. ``quiet`` silences Optuna's
+
+def create_study(seed: int = 0, pruner="median", direction: str = "maximize", quiet: bool = True, *,
+                 sampler="tpe", storage=None, study_name: str | None = None):
+    """A seeded Optuna study: ``sampler`` ``"tpe"`` (default), ``"random"``, or a dict of values (a grid).
+
+    The sampler is seeded with ``seed`` (``TPESampler(seed=seed)``, ``RandomSampler(seed=seed)``,
+    ``GridSampler(grid, seed=seed)``, which visits the grid in a seeded order), so a study is
+    reproducible when its objective is. ``pruner`` is ``"median"`` (stop a trial whose value is
+    below the median of earlier trials at the same epoch), ``"hyperband"``, ``None`` (no pruning)
+    or any ``optuna.pruners`` object. ``storage`` and ``study_name`` go to
+    ``optuna.create_study`` (e.g. an ``optuna.storages.JournalStorage`` that keeps every trial in
+    a file, so a study can be reloaded with ``optuna.load_study``). ``quiet`` silences Optuna's
     per-trial log lines.
     """
     import optuna
@@ -412,81 +423,59 @@ def create_study(seed: int = 0, pruner="median", direction: str = "maximize", qu
         raise ValueError(f"pruner must be 'median', 'hyperband', None or an optuna pruner, got {pruner!r}")
     if direction not in ("maximize", "minimize"):
         raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
-    sampler = optuna.samplers.TPESampler(seed=seed)
-    return optuna.create_study(direction=direction, sampler=sampler, pruner=pruner)
+    if isinstance(sampler, dict):
+        sampler = optuna.samplers.GridSampler(sampler, seed=seed)
+    elif sampler == "tpe":
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    elif sampler == "random":
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    elif not isinstance(sampler, optuna.samplers.BaseSampler):
+        raise ValueError(f"sampler must be 'tpe', 'random', a dict of grid values or an optuna sampler, got {sampler!r}")
+    return optuna.create_study(direction=direction, sampler=sampler, pruner=pruner,
+                               storage=storage, study_name=study_name)
 
 
-def _check_study(study) -> None:
-    if not hasattr(study, "trials") or not hasattr(study, "direction"):
+def trials_table(study) -> pd.DataFrame:
+    """``study.trials_dataframe()`` with two columns added, for comparing searches.
+
+    ``epochs``: how many values the trial reported (the epochs it trained: fewer when pruned or
+    diverged); ``best so far``: the best completed value up to and including this trial.
+    """
+    if not hasattr(study, "trials_dataframe"):
         raise TypeError(f"expected an optuna Study, got {type(study).__name__}")
     if not study.trials:
         raise ValueError("the study has no trials yet: call study.optimize(objective, n_trials=...) first")
-
-
-def study_frame(study) -> pd.DataFrame:
-    """One row per trial: ``state`` (COMPLETE / PRUNED / FAIL), ``value``, ``epochs`` reported, and the parameters."""
-    _check_study(study)
-    rows = []
-    for t in study.trials:
-        rows.append({"trial": t.number, "state": t.state.name, "value": t.value,
-                     "epochs": len(t.intermediate_values), **t.params})
-    return pd.DataFrame(rows).set_index("trial")
-
-
-def plot_study_history(study, ax=None, title: str | None = None):
-    """Each trial's value (pruned trials at their last reported value, in grey) and the best so far."""
-    import matplotlib.pyplot as plt
-
-    _check_study(study)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 3.4))
+    frame = study.trials_dataframe(attrs=("number", "value", "state", "params"))
+    frame["state"] = frame["state"].astype(str).str.replace("TrialState.", "", regex=False)
+    frame["epochs"] = [len(t.intermediate_values) for t in study.trials]
+    values = frame["value"].where(frame["state"] == "COMPLETE")
     maximize = study.direction.name == "MAXIMIZE"
-    done = [t for t in study.trials if t.state.name == "COMPLETE"]
-    pruned = [t for t in study.trials if t.state.name == "PRUNED" and t.intermediate_values]
-    if pruned:
-        last = [t.intermediate_values[max(t.intermediate_values)] for t in pruned]
-        ax.scatter([t.number for t in pruned], last, color="grey", marker="x", label="pruned (last report)")
-    if done:
-        ax.scatter([t.number for t in done], [t.value for t in done], color="#1f77b4", label="completed")
-        best, best_so_far = None, []
-        for t in study.trials:
-            if t.state.name == "COMPLETE":
-                best = t.value if best is None else (max(best, t.value) if maximize else min(best, t.value))
-            best_so_far.append(best)
-        ax.step(range(len(study.trials)), [math.nan if b is None else b for b in best_so_far],
-                where="post", color="#d62728", label="best so far")
-    ax.set_xlabel("trial")
-    ax.set_ylabel("objective value")
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    # cummax leaves NaN where a trial has no value (pruned, failed): carry the best forward instead
+    frame["best so far"] = (values.cummax() if maximize else values.cummin()).ffill()
+    return frame
 
 
-def plot_param_importances(study, ax=None, seed: int = 0, title: str | None = None):
-    """Horizontal bars of ``optuna.importance.get_param_importances`` (fANOVA, seeded); returns the figure.
+def compare_searches(objective_for_seed: Callable, searches: dict, seeds: Sequence[int], n_trials: int,
+                     *, storage=None) -> pd.DataFrame:
+    """Run one study per (search, seed) on the same budget; one row per trial, all studies stacked.
 
-    Needs at least two completed trials with different values. The importances (fractions that sum
-    to 1) are stored on the figure as ``fig.importances``.
+    ``searches`` maps a name to the keyword arguments of :func:`create_study` (``sampler``,
+    ``pruner``); ``objective_for_seed(seed)`` returns the objective for that seed (the same for
+    every search, so the searches differ only in how they choose). Each study is named
+    ``"<name>, seed <seed>"`` in ``storage`` (Optuna's in-memory storage when ``None``). The
+    table is :func:`trials_table` with ``search`` and ``seed`` columns.
     """
-    import matplotlib.pyplot as plt
     import optuna
 
-    _check_study(study)
-    if sum(t.state.name == "COMPLETE" for t in study.trials) < 2:
-        raise ValueError("parameter importances need at least two completed trials")
-    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
-    values = {t.value for t in study.trials if t.state.name == "COMPLETE"}
-    if len(values) < 2:
-        raise ValueError("every completed trial has the same value: there is no variance for importances to explain")
-    importances = optuna.importance.get_param_importances(study, evaluator=evaluator)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.0, 0.5 + 0.5 * len(importances)))
-    names = list(importances)[::-1]  # most important on top
-    ax.barh(names, [importances[n] for n in names], color="#1f77b4")
-    ax.set_xlabel("importance (fANOVA, share of the variance)")
-    ax.set_xlim(0, 1)
-    if title:
-        ax.set_title(title)
-    ax.figure.importances = dict(importances)
-    return ax.figure
+    if not searches or not isinstance(searches, dict):
+        raise ValueError("searches must be a non-empty dict: name -> keyword arguments of create_study")
+    check_positive_int(n_trials, "n_trials")
+    storage = storage if storage is not None else optuna.storages.InMemoryStorage()
+    tables = []
+    for seed in seeds:
+        objective = objective_for_seed(seed)
+        for name, options in searches.items():
+            study = create_study(seed=seed, storage=storage, study_name=f"{name}, seed {seed}", **options)
+            study.optimize(objective, n_trials=n_trials)
+            tables.append(trials_table(study).assign(search=name, seed=seed))
+    return pd.concat(tables, ignore_index=True)

@@ -286,29 +286,43 @@ def test_objective_and_study_reject_bad_input(blobs):
         tuning.create_study(direction="up")
 
 
-def test_study_frame_and_plots(noisy_blobs):
+def test_trials_table_adds_epochs_and_best_so_far(noisy_blobs):
     study = _small_study(noisy_blobs, n_trials=10)
-    frame = tuning.study_frame(study)
-    assert len(frame) == 10 and {"state", "value", "epochs", "lr", "hidden", "weight_decay"} <= set(frame.columns)
+    frame = tuning.trials_table(study)
+    assert len(frame) == 10
+    assert {"number", "value", "state", "epochs", "best so far", "params_lr", "params_hidden"} <= set(frame.columns)
     assert set(frame["state"]) <= {"COMPLETE", "PRUNED"}
-    fig = tuning.plot_study_history(study)
-    assert fig.axes[0].get_xlabel() == "trial"
-    fig = tuning.plot_param_importances(study, seed=0)
-    assert set(fig.importances) == {"lr", "hidden", "weight_decay"}
-    assert math.isclose(sum(fig.importances.values()), 1.0, rel_tol=1e-6)
+    assert (frame["best so far"].dropna().diff().dropna() >= 0).all()
+    first_complete = frame.index[frame["state"] == "COMPLETE"][0]
+    assert frame["best so far"].loc[first_complete:].notna().all(), "pruned trials carry the best so far forward"
+    assert frame["best so far"].iloc[-1] == study.best_value
+    assert (frame.loc[frame["state"] == "PRUNED", "epochs"] < 4).all()
 
 
-def test_study_helpers_reject_bad_input():
+def test_create_study_samplers_and_storage():
+    storage = optuna.storages.InMemoryStorage()
+    grid = tuning.create_study(sampler={"x": [0.0, 1.0]}, pruner=None, storage=storage, study_name="grid")
+    grid.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert sorted(t.params["x"] for t in grid.trials) == [0.0, 1.0]
+    assert isinstance(tuning.create_study(sampler="random").sampler, optuna.samplers.RandomSampler)
+    assert optuna.load_study(study_name="grid", storage=storage).best_value == 1.0
+    with pytest.raises(ValueError, match="sampler"):
+        tuning.create_study(sampler="bayes")
+
+
+def test_compare_searches_runs_every_search_on_every_seed():
+    def objective_for_seed(seed):
+        return lambda t: -((t.suggest_float("x", -1, 1) - 0.3) ** 2) + 0.0 * seed
+
+    searches = {"random": {"sampler": "random", "pruner": None}, "grid": {"sampler": {"x": [-1.0, 0.0, 1.0]},
+                                                                          "pruner": None}}
+    table = tuning.compare_searches(objective_for_seed, searches, seeds=[0, 1], n_trials=3)
+    assert len(table) == 2 * 2 * 3 and set(table["search"]) == {"random", "grid"}
+    grid_best = table[table["search"] == "grid"].groupby("seed")["best so far"].last()
+    assert (grid_best == -0.09).all()  # the grid's best point is x = 0
+    with pytest.raises(ValueError, match="searches"):
+        tuning.compare_searches(objective_for_seed, {}, seeds=[0], n_trials=1)
     with pytest.raises(TypeError, match="optuna Study"):
-        tuning.study_frame(pd.DataFrame())
-    empty = tuning.create_study()
+        tuning.trials_table(pd.DataFrame())
     with pytest.raises(ValueError, match="no trials"):
-        tuning.plot_study_history(empty)
-    one = tuning.create_study(pruner=None)
-    one.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
-    with pytest.raises(ValueError, match="at least two completed"):
-        tuning.plot_param_importances(one)
-    flat = tuning.create_study(pruner=None)
-    flat.optimize(lambda t: 0.5 + 0 * t.suggest_float("x", 0, 1) + 0 * t.suggest_float("y", 0, 1), n_trials=3)
-    with pytest.raises(ValueError, match="same value"):
-        tuning.plot_param_importances(flat)
+        tuning.trials_table(tuning.create_study())

@@ -1,97 +1,86 @@
 """Checks for the exercises of Chapter 7, "Hyperparameters".
 
+- q1 ``prediction_raw`` (predict, then run): the best learning rate on raw pixels vs standardised ones;
+- q2 ``diagnosis`` (diagnose): why batch 512 looked worse than batch 32;
+- q3 ``log_uniform`` (implement): log-uniform draws with a NumPy generator;
+- q4 ``my_space`` (implement, Optuna's API): a search space;
+- q5 ``full_batch_lr`` (experiment): a learning rate for full-batch gradient descent, verified by a run.
+
 Each checker builds its own inputs, so it never depends on the notebook's state.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
-import pandas as pd
 
 from helpers.exercises import Exercise, Incorrect, call_answer, expect_callable, expect_close, expect_number
 
 # --------------------------------------------------------------------------
-# q1: gradient descent on a bowl
+# q1: predict, then run
 # --------------------------------------------------------------------------
 
-
-def _bowl(lr, curvature, w0, steps):
-    return w0 * (1 - lr * curvature) ** np.arange(steps + 1)
+PREDICTIONS = ("larger", "about the same", "smaller")
 
 
-def _check_descend_bowl(descend_bowl) -> None:
-    expect_callable(descend_bowl, "a function descend_bowl(lr, curvature, w0, steps)")
-    path = call_answer(descend_bowl, 0.1, 3.0, 2.0, 5)
-    values = np.asarray(path, dtype=float) if not hasattr(path, "detach") else path.detach().numpy()
-    if values.ndim != 1:
-        raise Incorrect(f"return a 1-D array of iterates, got shape {values.shape}")
-    if len(values) == 5:
-        raise Incorrect("you returned `steps` values; include the starting point w0 too (steps + 1 values)")
-    if len(values) != 6:
-        raise Incorrect(f"for steps=5 expected 6 iterates w_0..w_5, got {len(values)}")
-    if not math.isclose(values[0], 2.0):
-        raise Incorrect("the first iterate should be w0 itself")
-    if math.isclose(values[1], 2.0 - 0.1 * 2.0):
-        raise Incorrect("the gradient of curvature / 2 * w**2 is curvature * w, not w: multiply by the curvature")
-    expect_close(values, _bowl(0.1, 3.0, 2.0, 5), what="the iterates for lr=0.1, curvature=3, w0=2")
-    for lr_times_a, converges in ((1.9, True), (2.1, False)):
-        end = abs(float(np.asarray(call_answer(descend_bowl, lr_times_a / 4.0, 4.0, 1.0, 60))[-1]))
-        if converges and not end < 1e-1:
-            raise Incorrect(f"with lr * curvature = {lr_times_a} the iterates should shrink towards 0")
-        if not converges and not end > 10:
-            raise Incorrect(f"with lr * curvature = {lr_times_a} the iterates should grow without bound")
+def _check_prediction(prediction) -> None:
+    if not isinstance(prediction, str) or prediction.strip().lower() not in PREDICTIONS:
+        raise Incorrect(f"set prediction_raw to one of {', '.join(repr(p) for p in PREDICTIONS)}")
+    answer = prediction.strip().lower()
+    if answer == "larger":
+        raise Incorrect("the run below disagrees: pixels up to 16 make the loss steeper (the curvature grows "
+                        "with the square of the input scale), and a steeper bowl needs a smaller step.")
+    if answer == "about the same":
+        raise Incorrect("the run below disagrees: the scale of the inputs sets the curvature of the loss, "
+                        "and the curvature sets the largest stable step (2 / a on the bowl).")
 
 
 q1 = Exercise(
-    "Exercise 1 (gradient descent on a bowl)",
-    answer_name="descend_bowl",
-    checker=_check_descend_bowl,
+    "Exercise 1 (predict, then run: the learning rate for raw pixels)",
+    answer_name="prediction_raw",
+    checker=_check_prediction,
     hints=[
-        "The derivative of (a / 2) * w**2 is a * w; one step is w - lr * a * w.",
-        "Start a list with w0, append `steps` new values, and return np.array of the list (steps + 1 values).",
+        "On the bowl, the largest stable learning rate is 2 / a: what sets a for a linear layer?",
+        "For a linear model the curvature of the loss grows with the square of the input scale; raw pixels "
+        "are several times larger than standardised ones.",
     ],
-    success="each step multiplies w by (1 - lr * curvature), so it converges exactly when that factor is in (-1, 1).",
+    success="inputs several times larger make the loss many times steeper, so the best step is many times "
+    "smaller; standardising the inputs is also what lets one learning rate suit every pixel.",
 )
 
 # --------------------------------------------------------------------------
-# q2: learning-rate scaling rules
+# q2: diagnose
 # --------------------------------------------------------------------------
 
+WHY_NOT = {
+    "A": "that is a hypothesis about tuned runs; here the larger batch was not tuned. The next cell gives each "
+         "batch size its own best learning rate: look how much of the gap is left.",
+    "C": "the gap is many times the seed standard deviation printed beside it, so the split tells them apart.",
+    "D": "only validation accuracies were printed and compared; nothing touched the test set.",
+}
 
-def _check_scaled_lr(scaled_lr) -> None:
-    expect_callable(scaled_lr, "a function scaled_lr(base_lr, base_batch_size, batch_size, rule)")
-    linear = expect_number(call_answer(scaled_lr, 0.1, 32, 256, "linear"), "a learning rate")
-    if math.isclose(linear, 0.1 * 32 / 256):
-        raise Incorrect("the ratio is upside down: a larger batch should get a larger learning rate")
-    expect_close(linear, 0.8, what="the linear rule from batch 32 to 256 with base lr 0.1")
-    expect_close(expect_number(call_answer(scaled_lr, 0.3, 128, 64, "linear")), 0.15,
-                 what="the linear rule for a smaller batch")
-    root = expect_number(call_answer(scaled_lr, 0.1, 32, 128, "sqrt"), "a learning rate")
-    if math.isclose(root, 0.4):
-        raise Incorrect("for rule='sqrt' use the square root of the batch-size ratio")
-    expect_close(root, 0.2, what="the square-root rule from batch 32 to 128")
-    try:
-        scaled_lr(0.1, 32, 64, "cubic")
-    except ValueError:
-        pass
-    except Exception as error:  # noqa: BLE001 - the message names what was raised
-        raise Incorrect(f"an unknown rule should raise ValueError, not {type(error).__name__}") from None
-    else:
-        raise Incorrect("an unknown rule such as 'cubic' should raise ValueError")
+
+def _check_diagnosis(diagnosis) -> None:
+    if not isinstance(diagnosis, str) or diagnosis.strip().upper() not in ("A", "B", "C", "D"):
+        raise Incorrect('set diagnosis to one letter: "A", "B", "C" or "D"')
+    letter = diagnosis.strip().upper()
+    if letter in WHY_NOT:
+        raise Incorrect(f"not {letter}: {WHY_NOT[letter]}")
 
 
 q2 = Exercise(
-    "Exercise 2 (scaling the learning rate with the batch size)",
-    answer_name="scaled_lr",
-    checker=_check_scaled_lr,
+    "Exercise 2 (diagnose: large batches generalise worse?)",
+    answer_name="diagnosis",
+    checker=_check_diagnosis,
     hints=[
-        "Compute the ratio batch_size / base_batch_size first; the rules differ only in what they do with it.",
-        "The linear rule multiplies base_lr by the ratio, the square-root rule by its square root; any other "
-        "rule name is an error (a ValueError).",
+        "Look at what differs between the two runs besides the batch size, and at what stayed the same.",
+        "How many steps does batch 512 take in 10 epochs, and what did Section 3 say a larger batch needs "
+        "to make the same progress with fewer steps?",
     ],
-    success="remember that both rules are first guesses: check the new learning rate with a short sweep.",
+    success="a batch size is only judged fairly at its own tuned learning rate (and, at a fixed number of "
+    "epochs, a larger batch also takes fewer steps).",
 )
 
 # --------------------------------------------------------------------------
@@ -191,43 +180,71 @@ q4 = Exercise(
 )
 
 # --------------------------------------------------------------------------
-# q5: report the test score of the configuration chosen on validation
+# q5: experiment: a learning rate for full-batch gradient descent, verified by a run
 # --------------------------------------------------------------------------
 
-
-def _results_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "lr": [0.001, 0.01, 0.1, 1.0, 3.0],
-            "val accuracy": [0.41, 0.90, 0.97, 0.95, 0.12],
-            "test accuracy": [0.40, 0.91, 0.95, 0.96, 0.10],
-        },
-        index=pd.Index([10, 11, 12, 13, 14], name="trial"),
-    )
+FULL_BATCH_TARGET = 0.96
+FULL_BATCH_EPOCHS = 20
+CHECK_SEEDS = (0, 1, 2)
 
 
-def _check_reported_accuracy(reported_accuracy) -> None:
-    expect_callable(reported_accuracy, "a function reported_accuracy(results)")
-    table = _results_table()
-    value = expect_number(call_answer(reported_accuracy, table.copy()), "an accuracy (a float)")
-    if math.isclose(value, 0.96):
-        raise Incorrect("that is the best *test* accuracy: choosing by test makes the test number optimistic")
-    if math.isclose(value, 0.97):
-        raise Incorrect("that is the validation accuracy of the chosen configuration; report its test accuracy")
-    expect_close(value, 0.95, what="the reported accuracy")
-    shuffled = table.sample(frac=1.0, random_state=0)
-    expect_close(expect_number(call_answer(reported_accuracy, shuffled)), 0.95,
-                 what="the reported accuracy when the rows come in another order")
+@functools.lru_cache(maxsize=1)
+def _digits():
+    from helpers.data import load
+
+    digits = load("digits", seed=0).standardized()
+    return digits.tensors("train", "cpu"), digits.tensors("val", "cpu"), digits.n_features, digits.n_classes
+
+
+@functools.lru_cache(maxsize=16)
+def _full_batch_run(lr: float) -> tuple[float, bool]:
+    """Mean validation accuracy over CHECK_SEEDS, and whether any run diverged."""
+    import torch
+
+    from helpers.models import mlp
+    from helpers.tuning import diverged, run_summary, train_once
+
+    train, val, n_features, n_classes = _digits()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        accuracies, any_diverged = [], False
+        for seed in CHECK_SEEDS:
+            _, history = train_once(lambda: mlp(n_features, [64], n_classes), train, val, lr=lr,
+                                    batch_size=len(train[1]), epochs=FULL_BATCH_EPOCHS, seed=seed, device="cpu")
+            accuracies.append(run_summary(history)["val accuracy"])
+            any_diverged = any_diverged or diverged(history)
+    finally:
+        torch.set_num_threads(threads)
+    return float(np.mean(accuracies)), any_diverged
+
+
+def _check_full_batch_lr(full_batch_lr) -> None:
+    lr = expect_number(full_batch_lr, "a learning rate (a positive number)")
+    if not math.isfinite(lr) or lr <= 0:
+        raise Incorrect(f"a learning rate must be a positive number, got {lr}")
+    if lr > 1e3:
+        raise Incorrect(f"{lr:g} is far beyond any stable step: every run would diverge at once")
+    accuracy, blew_up = _full_batch_run(lr)
+    if blew_up:
+        raise Incorrect(f"with lr = {lr:g} training diverged (the loss stopped being finite): you are above "
+                        "the ceiling; back off")
+    if accuracy < FULL_BATCH_TARGET:
+        direction = "larger" if lr < 2.0 else "a little smaller"
+        raise Incorrect(f"with lr = {lr:g} the mean validation accuracy over {len(CHECK_SEEDS)} seeds is "
+                        f"{accuracy:.3f}, below {FULL_BATCH_TARGET}; try a {direction} learning rate")
 
 
 q5 = Exercise(
-    "Exercise 5 (reporting the result of a search)",
-    answer_name="reported_accuracy",
-    checker=_check_reported_accuracy,
+    "Exercise 5 (experiment: tune full-batch gradient descent)",
+    answer_name="full_batch_lr",
+    checker=_check_full_batch_lr,
     hints=[
-        "Two steps: find the row with the highest validation accuracy, then read its test accuracy.",
-        "pandas gives the index label of a column's largest value (idxmax); read that row's test accuracy "
-        "with .loc.",
+        "Twenty full-batch steps is very few: each step has to go far, so the learning rate must be large, "
+        "but not above the point of divergence.",
+        "Look at the full-batch column of Section 3's grid: which learning rates trained, and which diverged? "
+        "Try a few values on a log scale between the best one there and the first one that diverged.",
     ],
-    success="the test split only measures the choice; it never makes it.",
+    success="a large batch takes few steps, so it needs (and, with a less noisy gradient, tolerates) a larger "
+    "learning rate; the ceiling is still there, just higher.",
 )

@@ -6,9 +6,7 @@ runs the experiments that choose them, each as one plain function:
 
 - ``train_once``        one seeded training run (the unit every sweep repeats);
 - ``lr_sweep``          the same model trained at several learning rates -> a table;
-- ``batch_size_sweep``  ... at several batch sizes (steps, time, memory) -> a table;
 - ``grid_sweep``        every (learning rate, batch size) pair -> a long table;
-- ``mlp_config_sweep``  one MLP per config (e.g. from a grid or random search) -> a table;
 - ``activation_bytes``  memory autograd keeps for the backward pass of one batch;
 - ``peak_memory``       measured peak device memory of a function (CUDA only);
 - ``mlp_objective``     an Optuna objective that trains an MLP and prunes bad trials;
@@ -155,40 +153,6 @@ def lr_sweep(make_model, train, val, lrs, *, epochs: int, batch_size: int = 64, 
     return pd.DataFrame(rows).set_index("lr"), histories
 
 
-def batch_size_sweep(make_model, train, val, batch_sizes, *, epochs: int, lr: float, loss_fn=None, **options):
-    """Train once per batch size in ``batch_sizes`` (same ``lr``, same epochs); return ``(table, histories)``.
-
-    Besides :func:`run_summary`, each row holds ``steps per epoch``, ``total
-    steps``, ``activation KiB`` (memory autograd keeps for one batch, see
-    :func:`activation_bytes`) and, on CUDA, ``peak MiB`` (measured).
-    """
-    batch_sizes = check_positive_numbers(batch_sizes, "batch_sizes", integer=True)
-    n_train = len(train[1])
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
-    device = choose_device(options.pop("device", None))
-    rows, histories = [], {}
-    for batch_size in batch_sizes:
-        holder = {}
-
-        def run(batch_size=batch_size):
-            holder["model"], holder["history"] = train_once(
-                make_model, train, val, lr=lr, batch_size=batch_size, epochs=epochs,
-                loss_fn=loss_fn, device=device, **options,
-            )
-
-        peak = peak_memory(run, device)
-        history = histories[batch_size] = holder["history"]
-        steps = steps_per_epoch(n_train, batch_size)
-        X_b, y_b = train[0][: min(batch_size, n_train)], train[1][: min(batch_size, n_train)]
-        row = {"batch size": batch_size, "lr": lr, "steps per epoch": steps, "total steps": steps * len(history)}
-        row.update(run_summary(history))
-        row["activation KiB"] = activation_bytes(holder["model"], X_b, y_b, loss_fn) / 1024
-        if peak is not None:
-            row["peak MiB"] = peak / 2**20
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("batch size"), histories
-
-
 def grid_sweep(make_model, train, val, lrs, batch_sizes, *, epochs: int, **options) -> pd.DataFrame:
     """Every (learning rate, batch size) pair; a long table with one row per run.
 
@@ -201,38 +165,6 @@ def grid_sweep(make_model, train, val, lrs, batch_sizes, *, epochs: int, **optio
         for lr in lrs:
             _, history = train_once(make_model, train, val, lr=lr, batch_size=batch_size, epochs=epochs, **options)
             rows.append({"batch size": batch_size, "lr": lr, **run_summary(history)})
-    return pd.DataFrame(rows)
-
-
-def mlp_config_sweep(configs, train, val, *, n_inputs: int, n_classes: int, epochs: int, **options) -> pd.DataFrame:
-    """Train ``mlp(n_inputs, [hidden], n_classes)`` once per config; one row per config.
-
-    Each config is a dict with ``lr`` and optionally ``hidden`` (default 64),
-    ``batch_size`` (64), ``weight_decay`` (0) and ``dropout`` (0), e.g. the output of
-    scikit-learn's ``ParameterGrid`` or ``ParameterSampler``. The table holds
-    the config's values and the columns of :func:`run_summary`.
-    """
-    from helpers.models import mlp
-
-    configs = list(configs)
-    if not configs:
-        raise ValueError("configs is empty: give at least one dict of hyperparameters")
-    rows = []
-    for config in configs:
-        if not isinstance(config, dict) or "lr" not in config:
-            raise ValueError(f"each config must be a dict with at least 'lr', got {config!r}")
-        unknown = set(config) - {"lr", "hidden", "batch_size", "weight_decay", "dropout"}
-        if unknown:
-            raise ValueError(
-                f"unknown hyperparameters {sorted(unknown)}: use lr, hidden, batch_size, weight_decay, dropout"
-            )
-        hidden, dropout = int(config.get("hidden", 64)), float(config.get("dropout", 0.0))
-        _, history = train_once(
-            lambda: mlp(n_inputs, [hidden], n_classes, dropout=dropout), train, val,
-            lr=float(config["lr"]), batch_size=int(config.get("batch_size", 64)), epochs=epochs,
-            weight_decay=float(config.get("weight_decay", 0.0)), **options,
-        )
-        rows.append({**config, **run_summary(history)})
     return pd.DataFrame(rows)
 
 

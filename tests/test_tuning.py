@@ -10,7 +10,6 @@ import optuna
 import pandas as pd
 import pytest
 import torch
-from torch import nn
 
 from helpers import tuning
 from helpers.models import mlp
@@ -117,38 +116,12 @@ def test_lr_sweep_rejects_bad_learning_rates(blobs, lrs, error, match):
         tuning.lr_sweep(make_model, train, val, lrs, epochs=1)
 
 
-def test_batch_size_sweep_table(blobs):
-    train, val = blobs
-    table, histories = tuning.batch_size_sweep(make_model, train, val, [4, 16, 64], epochs=2, lr=0.1, device="cpu")
-    assert list(table.index) == [4, 16, 64]
-    assert list(table["steps per epoch"]) == [16, 4, 1]
-    assert list(table["total steps"]) == [32, 8, 2]
-    memory = table["activation KiB"]
-    assert memory.is_monotonic_increasing and memory[64] > 10 * memory[4]
-    assert "peak MiB" not in table  # measured on CUDA only
-    with pytest.raises(TypeError, match="positive integers"):
-        tuning.batch_size_sweep(make_model, train, val, [4, 8.5], epochs=1, lr=0.1)
-
-
 def test_grid_sweep_has_one_row_per_pair(blobs):
     train, val = blobs
     table = tuning.grid_sweep(make_model, train, val, [0.01, 0.1], [8, 32], epochs=2, device="cpu")
     assert len(table) == 4
     heat = table.pivot(index="lr", columns="batch size", values="val accuracy")
     assert heat.shape == (2, 2)
-
-
-def test_mlp_config_sweep(blobs):
-    train, val = blobs
-    configs = [{"lr": 0.1, "hidden": 4}, {"lr": 0.01, "hidden": 16, "batch_size": 8, "weight_decay": 1e-4}]
-    table = tuning.mlp_config_sweep(configs, train, val, n_inputs=2, n_classes=2, epochs=2, device="cpu")
-    assert list(table["hidden"]) == [4, 16] and "val accuracy" in table
-    with pytest.raises(ValueError, match="empty"):
-        tuning.mlp_config_sweep([], train, val, n_inputs=2, n_classes=2, epochs=1)
-    with pytest.raises(ValueError, match="at least 'lr'"):
-        tuning.mlp_config_sweep([{"hidden": 4}], train, val, n_inputs=2, n_classes=2, epochs=1)
-    with pytest.raises(ValueError, match="unknown hyperparameters"):
-        tuning.mlp_config_sweep([{"lr": 0.1, "depth": 3}], train, val, n_inputs=2, n_classes=2, epochs=1)
 
 
 # --------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def _check_prediction(prediction) -> None:
 
 q1 = Exercise(
     "Exercise 1 (predict, then run: the learning rate for raw pixels)",
+    kind="predict",
     answer_name="prediction_raw",
     checker=_check_prediction,
     hints=[
@@ -72,6 +73,7 @@ def _check_diagnosis(diagnosis) -> None:
 
 q2 = Exercise(
     "Exercise 2 (diagnose: large batches generalise worse?)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
@@ -111,6 +113,7 @@ def _check_log_uniform(log_uniform) -> None:
 
 q3 = Exercise(
     "Exercise 3 (drawing learning rates on a log scale)",
+    kind="implement",
     answer_name="log_uniform",
     checker=_check_log_uniform,
     hints=[
@@ -168,6 +171,7 @@ def _check_my_space(my_space) -> None:
 
 q4 = Exercise(
     "Exercise 4 (an Optuna search space)",
+    kind="implement",
     answer_name="my_space",
     checker=_check_my_space,
     hints=[
@@ -237,6 +241,7 @@ def _check_full_batch_lr(full_batch_lr) -> None:
 
 q5 = Exercise(
     "Exercise 5 (experiment: tune full-batch gradient descent)",
+    kind="experiment",
     answer_name="full_batch_lr",
     checker=_check_full_batch_lr,
     hints=[

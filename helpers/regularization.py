@@ -218,9 +218,10 @@ class ManyRuns:
         if networks is not None:
             model = model.subset(networks)
         model.eval()
+        device = model.dropout.device
         with torch.no_grad():
-            predicted = model(torch.as_tensor(X, dtype=torch.float32)).argmax(-1)
-        return (predicted == torch.as_tensor(y)).float().mean(-1).numpy()
+            predicted = model(torch.as_tensor(X, dtype=torch.float32).to(device)).argmax(-1)
+        return (predicted == torch.as_tensor(y).to(device)).float().mean(-1).cpu().numpy()
 
 
 def noisy_subset(X, y, n: int, noise: float, seed: int, n_classes: int):
@@ -258,6 +259,7 @@ def train_many(
     lr: float = 2e-3,
     batch_size: int = 32,
     patience: int = 10,
+    device: str | torch.device | None = None,
 ) -> ManyRuns:
     """Train K MLPs at once, network ``k`` on ``(X_train[k], y_train[k])`` with its own settings.
 
@@ -274,7 +276,26 @@ def train_many(
     Early stopping with ``patience`` is recorded without cutting training short:
     ``early_stopped`` holds each network's best-validation-loss weights among the
     epochs up to its stop, ``model`` the weights after ``epochs`` epochs.
+
+    ``device`` is chosen as in ``helpers.device`` (CUDA, then MPS, then CPU). On a CPU
+    the networks train on one thread: their matrices are small, and a second thread
+    mostly waits, which costs CPU time without saving much wall time.
     """
+    from helpers.device import choose_device
+
+    device = choose_device(device)
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        return _train_many(X_train, y_train, val, hidden, n_classes, seeds, weight_decay, l1, dropout, epochs, lr,
+                           batch_size, patience, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_many(X_train, y_train, val, hidden, n_classes, seeds, weight_decay, l1, dropout, epochs, lr, batch_size,
+                patience, device) -> ManyRuns:
     X_train, y_train = torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train)
     if X_train.ndim != 3 or y_train.shape != X_train.shape[:2]:
         raise ValueError(f"X_train must be (K, n, inputs) and y_train (K, n); got {tuple(X_train.shape)} "
@@ -293,22 +314,25 @@ def train_many(
     seeds = [int(s) for s in np.broadcast_to(np.asarray(seeds), (k,))]
     check_positive_int(epochs, "epochs")
     check_positive_int(patience, "patience")
-    X_val, y_val = torch.as_tensor(val[0], dtype=torch.float32), torch.as_tensor(val[1])
+    X_val, y_val = torch.as_tensor(val[0], dtype=torch.float32).to(device), torch.as_tensor(val[1]).to(device)
+    X_train, y_train, l1 = X_train.to(device), y_train.to(device), l1.to(device)
 
-    model = ManyMLPs([X_train.shape[2], *hidden, n_classes], seeds, dropout)
+    model = ManyMLPs([X_train.shape[2], *hidden, n_classes], seeds, dropout).to(device)
     early_stopped = copy.deepcopy(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     shufflers = [torch.Generator().manual_seed(s + 1) for s in seeds]
-    rows = torch.arange(k)[:, None]
-    decay = (1 - lr * weight_decay)[:, None, None]
-    best_loss = torch.full((k,), math.inf)
-    waited, stopped = torch.zeros(k, dtype=torch.long), torch.zeros(k, dtype=torch.bool)
-    stop_epoch, best_epoch = torch.full((k,), epochs), torch.zeros(k, dtype=torch.long)
+    rows = torch.arange(k, device=device)[:, None]
+    decay = (1 - lr * weight_decay)[:, None, None].to(device)
+    best_loss = torch.full((k,), math.inf, device=device)
+    waited = torch.zeros(k, dtype=torch.long, device=device)
+    stopped = torch.zeros(k, dtype=torch.bool, device=device)
+    stop_epoch = torch.full((k,), epochs, device=device)
+    best_epoch = torch.zeros(k, dtype=torch.long, device=device)
     train_losses, val_losses = [], []
     for epoch in range(1, epochs + 1):
         model.train()
-        order = torch.stack([torch.randperm(n, generator=g) for g in shufflers])
-        epoch_loss = torch.zeros(k)
+        order = torch.stack([torch.randperm(n, generator=g) for g in shufflers]).to(device)
+        epoch_loss = torch.zeros(k, device=device)
         for first in range(0, n, batch_size):
             idx = order[:, first:first + batch_size]
             logits = model(X_train[rows, idx])
@@ -325,13 +349,13 @@ def train_many(
                     w.mul_(decay)
             optimizer.step()
             epoch_loss += data_loss.detach() * idx.shape[1]
-        train_losses.append((epoch_loss / n).numpy())
+        train_losses.append(epoch_loss / n)
         model.eval()
         with torch.no_grad():
             logits = model(X_val)
             loss_now = nn.functional.cross_entropy(
                 logits.reshape(-1, n_classes), y_val.repeat(k), reduction="none").view(k, -1).mean(1)
-        val_losses.append(loss_now.numpy())
+        val_losses.append(loss_now)
         improved = (loss_now < best_loss) & ~stopped
         waited = torch.where(improved, torch.zeros_like(waited), waited + (~stopped).long())
         best_loss = torch.where(improved, loss_now, best_loss)
@@ -342,5 +366,5 @@ def train_many(
         newly_stopped = ~stopped & (waited >= patience)
         stop_epoch[newly_stopped] = epoch
         stopped |= newly_stopped
-    return ManyRuns(model, early_stopped, np.array(train_losses), np.array(val_losses),
-                    stop_epoch.numpy(), best_epoch.numpy())
+    return ManyRuns(model, early_stopped, torch.stack(train_losses).cpu().numpy(),
+                    torch.stack(val_losses).cpu().numpy(), stop_epoch.cpu().numpy(), best_epoch.cpu().numpy())

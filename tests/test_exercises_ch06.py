@@ -21,7 +21,7 @@ def test_more_data_prediction_check():
 def test_diagnosis_check():
     assert ex.q2.evaluate(SOLUTIONS["diagnosis"]).correct
     assert ex.q2.evaluate("b").correct
-    assert "too weak" in ex.q2.evaluate("A").message
+    assert "too strong" in ex.q2.evaluate("A").message
     assert "test set" in ex.q2.evaluate("C").message
     assert "Section 2" in ex.q2.evaluate("D").message
     assert "one letter" in ex.q2.evaluate("E").message

@@ -37,8 +37,8 @@ def _check_more_data(prediction) -> None:
 # --------------------------------------------------------------------------
 
 WHY_NOT = {
-    "A": "the validation error falls as lambda grows across the whole grid: a stronger penalty helps, so the "
-         "penalty is too weak, not too strong",
+    "A": "an overfitting model has a training error far below its validation error; here the two are close, "
+         "and both grow as lambda grows: every value tried is too strong, not too weak",
     "C": "the colleague chose lambda by the validation error; nothing in the run touched a test set",
     "D": "Section 2 showed that a well-chosen lambda makes the degree-15 polynomial about as good as the best "
          "small one",
@@ -201,7 +201,7 @@ q2 = Exercise(
     hints=[
         "Look at where the chosen lambda sits in the colleague's grid, and at which way the validation error "
         "was going there.",
-        "If the best value of a sweep is its last one, what do you know about the values beyond it?",
+        "If the best value of a sweep is the first one it tried, what do you know about the values below it?",
     ],
     success="the best value sat on the grid's edge, so the sweep never saw the real optimum; "
             "a wider grid finds it.",

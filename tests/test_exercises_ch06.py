@@ -9,48 +9,49 @@ from notebook_support import chapter_solutions
 SOLUTIONS = chapter_solutions("06_regularization")  # the notebook's own solution cells
 
 
-def test_ridge_check():
-    assert ex.q1.evaluate(SOLUTIONS["ridge_weights"]).correct
-    assert "least squares" in ex.q1.evaluate(lambda X, y, lam: np.linalg.lstsq(X, y, rcond=None)[0]).message
-    assert "diagonal" in ex.q1.evaluate(lambda X, y, lam: np.linalg.solve(X.T @ X + lam, X.T @ y)).message
-    assert ex.q1.evaluate(lambda X, y, lam: np.zeros(2)).status == "incorrect"  # wrong shape
+def test_more_data_prediction_check():
+    assert ex.q1.evaluate(SOLUTIONS["prediction_more_data"]).correct
+    assert ex.q1.evaluate(" Degree 9 ").correct
+    wrong = ex.q1.evaluate("degree 1")
+    assert wrong.status == "incorrect" and "bias" in wrong.message
+    assert "one of" in ex.q1.evaluate("both").message
+    assert "one of" in ex.q1.evaluate(9).message
+
+
+def test_diagnosis_check():
+    assert ex.q2.evaluate(SOLUTIONS["diagnosis"]).correct
+    assert ex.q2.evaluate("b").correct
+    assert "too strong" in ex.q2.evaluate("A").message
+    assert "test set" in ex.q2.evaluate("C").message
+    assert "Section 2" in ex.q2.evaluate("D").message
+    assert "one letter" in ex.q2.evaluate("E").message
+    assert "one letter" in ex.q2.evaluate(2).message
+
+
+def test_ridge_strength_experiment_check():
+    assert ex.q3.evaluate(SOLUTIONS["lam_degree12"]).correct
+    assert ex.q3.evaluate(0.05).correct and ex.q3.evaluate(0.3).correct  # a range of strengths works
+    too_weak = ex.q3.evaluate(1e-4)
+    assert too_weak.status == "incorrect" and "Variance dominates" in too_weak.message
+    assert "stronger" in too_weak.message
+    too_strong = ex.q3.evaluate(10.0)
+    assert too_strong.status == "incorrect" and "Bias dominates" in too_strong.message
+    assert "Variance dominates" in ex.q3.evaluate(0.0).message  # no penalty at all
+    assert ">= 0" in ex.q3.evaluate(-1.0).message
+    assert ex.q3.evaluate("a lot").status == "incorrect"
 
 
 def test_soft_threshold_check():
-    assert ex.q2.evaluate(SOLUTIONS["soft_threshold"]).correct
-    hard = ex.q2.evaluate(lambda w, t: torch.where(w.abs() < t, torch.zeros_like(w), w))
+    assert ex.q4.evaluate(SOLUTIONS["soft_threshold"]).correct
+    hard = ex.q4.evaluate(lambda w, t: torch.where(w.abs() < t, torch.zeros_like(w), w))
     assert hard.status == "incorrect" and "hard thresholding" in hard.message
-    crossing = ex.q2.evaluate(lambda w, t: w - t * torch.sign(w))
+    crossing = ex.q4.evaluate(lambda w, t: w - t * torch.sign(w))
     assert crossing.status == "incorrect" and "exactly 0" in crossing.message
-
-
-def test_dropout_check():
-    right = SOLUTIONS["my_dropout"]
-
-    def no_rescale(x, p, training):
-        return x * (torch.rand_like(x) >= p).to(x.dtype) if training else x
-
-    def always_on(x, p, training):
-        return x * (torch.rand_like(x) >= p).to(x.dtype) / (1 - p)
-
-    def wrong_rate(x, p, training):
-        return right(x, 1 - p, training)
-
-    assert ex.q3.evaluate(right).correct
-    assert "(1 - p)" in ex.q3.evaluate(no_rescale).message
-    assert "training=False" in ex.q3.evaluate(always_on).message
-    assert "25%" in ex.q3.evaluate(wrong_rate).message
-
-    def same_mask(x, p, training):
-        g = torch.Generator().manual_seed(0)
-        return x * (torch.rand(x.shape, generator=g) >= p).to(x.dtype) / (1 - p) if training else x
-
-    assert "new random mask" in ex.q3.evaluate(same_mask).message
 
 
 def test_early_stopping_check():
     right = SOLUTIONS["early_stopping_epochs"]
-    assert ex.q4.evaluate(right).correct
+    assert ex.q5.evaluate(right).correct
 
     def off_by_one(losses, patience):
         stop, best = right(losses, patience)
@@ -60,6 +61,6 @@ def test_early_stopping_check():
         # the right rule on losses nudged down a little each epoch: an equal loss now counts as better
         return right([value - 1e-9 * epoch for epoch, value in enumerate(losses)], patience)
 
-    assert "off by one" in ex.q4.evaluate(off_by_one).message
-    assert ex.q4.evaluate(ties_count_as_improvement).status == "incorrect"
-    assert ex.q4.evaluate(lambda losses, patience: len(losses)).status == "incorrect"  # not a pair
+    assert "off by one" in ex.q5.evaluate(off_by_one).message
+    assert ex.q5.evaluate(ties_count_as_improvement).status == "incorrect"
+    assert ex.q5.evaluate(lambda losses, patience: len(losses)).status == "incorrect"  # not a pair

@@ -1,5 +1,11 @@
 """Checks for the exercises of Chapter 6, "Regularization".
 
+- q1 ``prediction_more_data`` (predict, then run): which polynomial gains more from 4 times more data;
+- q2 ``diagnosis`` (diagnose): what is wrong with a colleague's ridge sweep;
+- q3 ``lam_degree12`` (experiment): a ridge strength that tames a degree-12 polynomial, verified by a run;
+- q4 ``soft_threshold`` (implement): the proximal step of the L1 penalty;
+- q5 ``early_stopping_epochs`` (implement): where early stopping stops, and which weights it keeps.
+
 Each checker builds its own inputs, so it never depends on the notebook's state.
 """
 
@@ -8,50 +14,95 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from helpers.exercises import Exercise, Incorrect, NotAttempted, call_answer, expect_callable, expect_close
+from helpers.exercises import Exercise, Incorrect, NotAttempted, call_answer, expect_callable, expect_close, expect_number
+
+# --------------------------------------------------------------------------
+# Exercise 1: predict, then run: who gains from more data?
+# --------------------------------------------------------------------------
+
+MORE_DATA_CHOICES = ("degree 1", "degree 9")
+
+
+def _check_more_data(prediction) -> None:
+    if not isinstance(prediction, str) or prediction.strip().lower() not in MORE_DATA_CHOICES:
+        raise Incorrect(f"set prediction_more_data to one of {', '.join(repr(c) for c in MORE_DATA_CHOICES)}")
+    if prediction.strip().lower() == "degree 1":
+        raise Incorrect("the run below disagrees: a straight line misses the sine by its shape (bias), and no "
+                        "amount of data bends a line. More data shrinks the scatter from one training set to "
+                        "the next (variance). Which of the two polynomials suffers from which?")
 
 
 # --------------------------------------------------------------------------
-# Exercise 1: ridge regression in closed form
+# Exercise 2: diagnose a colleague's ridge sweep
 # --------------------------------------------------------------------------
 
+WHY_NOT = {
+    "A": "an overfitting model has a training error far below its validation error; here the two are close, "
+         "and both grow as lambda grows: every value tried is too strong, not too weak",
+    "C": "the colleague chose lambda by the validation error; nothing in the run touched a test set",
+    "D": "Section 2 showed that a well-chosen lambda makes the degree-15 polynomial about as good as the best "
+         "small one",
+}
 
-def _regression_problem(seed: int = 0, n: int = 12, d: int = 5):
+
+def _check_diagnosis(diagnosis) -> None:
+    if not isinstance(diagnosis, str) or diagnosis.strip().upper() not in ("A", "B", "C", "D"):
+        raise Incorrect('set diagnosis to one letter: "A", "B", "C" or "D"')
+    letter = diagnosis.strip().upper()
+    if letter in WHY_NOT:
+        raise Incorrect(f"not {letter}: {WHY_NOT[letter]}.")
+
+
+# --------------------------------------------------------------------------
+# Exercise 3: a ridge strength that tames a degree-12 polynomial (checked by a run)
+# --------------------------------------------------------------------------
+
+DEGREE, N_SETS, N_POINTS, NOISE_SD = 12, 200, 20, 0.3
+
+
+def _resampled_sets(seed: int = 6):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = X @ rng.normal(size=d) + 0.3 * rng.normal(size=n)
-    return X, y
+    sets = []
+    for _ in range(N_SETS):
+        x = rng.uniform(-1, 1, N_POINTS)
+        sets.append((x, np.sin(np.pi * x) + NOISE_SD * rng.normal(size=N_POINTS)))
+    return sets
 
 
-def _ridge_by_sklearn(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """The weights minimising ``||X w - y||^2 + lam ||w||^2``, by scikit-learn (no intercept)."""
-    from sklearn.linear_model import Ridge
+def bias2_and_variance(degree: int, lam: float, seed: int = 6) -> tuple[float, float]:
+    """bias^2 and variance of ridge on polynomial features, over the check's own resampled training sets."""
+    x_grid = np.linspace(-1, 1, 101)
+    grid_powers = np.vander(x_grid, degree + 1, increasing=True)
+    predictions = []
+    for x, y in _resampled_sets(seed):
+        X = np.vander(x, degree + 1, increasing=True)
+        w = np.linalg.lstsq(X.T @ X + lam * np.eye(degree + 1), X.T @ y, rcond=None)[0]
+        predictions.append(grid_powers @ w)
+    predictions = np.array(predictions)
+    bias2 = float(np.mean((predictions.mean(axis=0) - np.sin(np.pi * x_grid)) ** 2))
+    return bias2, float(np.mean(predictions.var(axis=0)))
 
-    return Ridge(alpha=lam, fit_intercept=False, solver="svd").fit(X, y).coef_
 
-
-def _check_ridge(ridge_weights) -> None:
-    expect_callable(ridge_weights, "a function ridge_weights(X, y, lam)")
-    X, y = _regression_problem()
-    result = call_answer(ridge_weights, X.copy(), y.copy(), 2.0)
-    if result is None:
-        raise NotAttempted("ridge_weights returns None: return the weight vector")
-    result = np.asarray(result, dtype=float)
-    if result.shape != (X.shape[1],):
-        raise Incorrect(f"for X of shape {X.shape} return one weight per feature, shape ({X.shape[1]},); "
-                        f"got {result.shape}")
-    if np.allclose(result, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-6):
-        raise Incorrect("that is plain least squares: the penalty lam * ||w||^2 is missing")
-    if np.allclose(result, np.linalg.solve(X.T @ X + 2.0, X.T @ y), atol=1e-6):
-        raise Incorrect("you added lam to every entry of X^T X; the penalty adds lam on the diagonal only "
-                        "(lam times the identity matrix)")
-    expect_close(result, _ridge_by_sklearn(X, y, 2.0), rtol=1e-4, atol=1e-6, what="ridge_weights(X, y, 2.0)")
-    big = np.asarray(call_answer(ridge_weights, X, y, 1e6), dtype=float)
-    expect_close(big, _ridge_by_sklearn(X, y, 1e6), rtol=1e-3, atol=1e-8, what="the weights for a huge lam")
+def _check_lam(lam) -> None:
+    value = expect_number(lam, "a penalty strength (a number)")
+    if not np.isfinite(value) or value < 0:
+        raise Incorrect("a ridge strength is a number >= 0")
+    line = sum(bias2_and_variance(1, 0.0))
+    target = 0.5 * line
+    bias2, variance = bias2_and_variance(DEGREE, value)
+    total = bias2 + variance
+    if total <= target:
+        return
+    said = (f"with lam = {value:g} the degree-{DEGREE} polynomial has bias² {bias2:.3f} + variance {variance:.3f} "
+            f"= {total:.3f} over the check's {N_SETS} training sets; the target is {target:.3f} "
+            f"(half the straight line's {line:.3f}). ")
+    if variance > bias2:
+        raise Incorrect(said + "Variance dominates: the fit still follows the noise. Try a stronger penalty.")
+    raise Incorrect(said + "Bias dominates: the penalty flattens the curve too much. Try a weaker one.")
 
 
 # --------------------------------------------------------------------------
-# Exercise 2: soft thresholding, the L1 step that makes weights exactly zero
+# Exercise 4: soft thresholding, the L1 step that makes weights exactly zero
 # --------------------------------------------------------------------------
 
 
@@ -80,40 +131,7 @@ def _check_soft_threshold(soft_threshold) -> None:
 
 
 # --------------------------------------------------------------------------
-# Exercise 3: dropout by hand
-# --------------------------------------------------------------------------
-
-
-def _check_dropout(my_dropout) -> None:
-    expect_callable(my_dropout, "a function my_dropout(x, p, training)")
-    torch.manual_seed(0)
-    x = torch.full((200, 100), 3.0)
-    out = call_answer(my_dropout, x.clone(), 0.25, True)
-    if out is None:
-        raise NotAttempted("my_dropout returns None: return a tensor")
-    if not isinstance(out, torch.Tensor) or out.shape != x.shape:
-        raise Incorrect(f"return a tensor of the same shape as x, {tuple(x.shape)}")
-    dropped = (out == 0).float().mean().item()
-    if abs(dropped - 0.25) > 0.03:
-        raise Incorrect(f"with p = 0.25 about 25% of the values should become 0; yours zeroes {dropped:.0%}")
-    kept = out[out != 0]
-    if torch.allclose(kept, torch.full_like(kept, 3.0)):
-        raise Incorrect("the kept values are unchanged, so the mean output shrinks by (1 - p); "
-                        "divide the kept values by (1 - p) (inverted dropout)")
-    expect_close(kept, torch.full_like(kept, 3.0 / 0.75), what="the kept values for x = 3, p = 0.25")
-    if torch.equal(out, call_answer(my_dropout, x.clone(), 0.25, True)):
-        raise Incorrect("two calls dropped exactly the same values: draw a new random mask on every call")
-    evaluated = call_answer(my_dropout, x.clone(), 0.25, False)
-    if not isinstance(evaluated, torch.Tensor) or not torch.equal(evaluated, x):
-        raise Incorrect("with training=False dropout must return x unchanged")
-    varied = torch.randn(50, 40, generator=torch.Generator().manual_seed(2))
-    out = call_answer(my_dropout, varied.clone(), 0.5, True)
-    mask = out != 0
-    expect_close(out[mask], varied[mask] * 2.0, what="the kept values of a random x with p = 0.5")
-
-
-# --------------------------------------------------------------------------
-# Exercise 4: when does early stopping stop?
+# Exercise 5: when does early stopping stop?
 # --------------------------------------------------------------------------
 
 
@@ -165,51 +183,65 @@ def _check_early_stopping(early_stopping_epochs) -> None:
 
 
 q1 = Exercise(
-    "Exercise 1 (ridge regression in closed form)",
-    answer_name="ridge_weights",
-    checker=_check_ridge,
+    "Exercise 1 (predict, then run: who gains from more data?)",
+    answer_name="prediction_more_data",
+    checker=_check_more_data,
     hints=[
-        "Set the gradient of ||X w - y||^2 + lam ||w||^2 to zero: 2 X^T (X w - y) + 2 lam w = 0.",
-        "That is a linear system, (X^T X + lam I) w = X^T y: solve it with NumPy's linear-algebra solver "
-        "(np.eye builds the identity I).",
+        "More training points make the fits of different training sets agree more with each other. "
+        "Which of the two terms, bias² or variance, measures that disagreement?",
+        "Look at the table of Section 3: which term is large for degree 1, and which for degree 9?",
     ],
-    success="your weights match ridge regression, and shrink to 0 as lam grows.",
+    success="the run below shows by how much each polynomial gains.",
 )
 
 q2 = Exercise(
-    "Exercise 2 (soft thresholding)",
+    "Exercise 2 (diagnose a ridge sweep)",
+    answer_name="diagnosis",
+    checker=_check_diagnosis,
+    hints=[
+        "Look at where the chosen lambda sits in the colleague's grid, and at which way the validation error "
+        "was going there.",
+        "If the best value of a sweep is the first one it tried, what do you know about the values below it?",
+    ],
+    success="the best value sat on the grid's edge, so the sweep never saw the real optimum; "
+            "a wider grid finds it.",
+)
+
+q3 = Exercise(
+    "Exercise 3 (a ridge strength that tames a degree-12 polynomial)",
+    answer_name="lam_degree12",
+    checker=_check_lam,
+    hints=[
+        "The right panel of Section 3's figure shows bias² and variance against lambda for this very "
+        "polynomial: where is their sum lowest?",
+        "Try values a factor of 10 apart and read what the check says: it tells you which term dominates, "
+        "and so in which direction to move.",
+    ],
+    success="your penalty cuts the variance far more than it adds bias: the flexible polynomial now beats a "
+            "straight line by a factor of 2 or more.",
+)
+
+q4 = Exercise(
+    "Exercise 4 (soft thresholding)",
     answer_name="soft_threshold",
     checker=_check_soft_threshold,
     hints=[
         "Shrink each |w| by the threshold, clip at 0 from below, then put the sign back.",
         "Three tensor operations do it, element by element: the absolute value, a clamp with a lower "
-        "bound of 0, and multiplication by the sign of w.",
+        "bound, and multiplication by the sign of w.",
     ],
     success="small weights become exactly 0 and the others shrink: this is why the lasso is sparse.",
 )
 
-q3 = Exercise(
-    "Exercise 3 (dropout by hand)",
-    answer_name="my_dropout",
-    checker=_check_dropout,
-    hints=[
-        "In training, keep each value with probability 1 - p: comparing uniform random numbers of x's shape "
-        "with p gives such a mask.",
-        "Multiply x by the mask and divide by (1 - p) so the expected output equals x; "
-        "when `training` is False return x itself.",
-    ],
-    success="your dropout zeroes about p of the values, rescales the rest, and does nothing in eval mode.",
-)
-
-q4 = Exercise(
-    "Exercise 4 (when does early stopping stop?)",
+q5 = Exercise(
+    "Exercise 5 (when does early stopping stop?)",
     answer_name="early_stopping_epochs",
     checker=_check_early_stopping,
     hints=[
-        "Walk through the losses with `enumerate(val_losses, start=1)`, remembering the best loss, its epoch, "
-        "and how many epochs have passed since it.",
-        "A loss below the best resets the counter to 0; anything else adds 1. When the counter reaches "
-        "`patience`, return (this epoch, best epoch); after the loop return (len(val_losses), best epoch).",
+        "Walk through the losses epoch by epoch (epoch 1 first), remembering three things: the best loss so "
+        "far, its epoch, and how many epochs have passed without a new best.",
+        "Only a loss strictly below the best resets the counter; when the counter reaches `patience`, training "
+        "stops at that epoch. If it never does, training runs to the last epoch.",
     ],
     success="you stop where helpers.train.EarlyStopping stops, and keep the right weights.",
 )

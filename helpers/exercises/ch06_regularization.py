@@ -184,6 +184,7 @@ def _check_early_stopping(early_stopping_epochs) -> None:
 
 q1 = Exercise(
     "Exercise 1 (predict, then run: who gains from more data?)",
+    kind="predict",
     answer_name="prediction_more_data",
     checker=_check_more_data,
     hints=[
@@ -196,6 +197,7 @@ q1 = Exercise(
 
 q2 = Exercise(
     "Exercise 2 (diagnose a ridge sweep)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
@@ -209,6 +211,7 @@ q2 = Exercise(
 
 q3 = Exercise(
     "Exercise 3 (a ridge strength that tames a degree-12 polynomial)",
+    kind="experiment",
     answer_name="lam_degree12",
     checker=_check_lam,
     hints=[
@@ -223,6 +226,7 @@ q3 = Exercise(
 
 q4 = Exercise(
     "Exercise 4 (soft thresholding)",
+    kind="implement",
     answer_name="soft_threshold",
     checker=_check_soft_threshold,
     hints=[
@@ -235,6 +239,7 @@ q4 = Exercise(
 
 q5 = Exercise(
     "Exercise 5 (when does early stopping stop?)",
+    kind="implement",
     answer_name="early_stopping_epochs",
     checker=_check_early_stopping,
     hints=[

@@ -83,7 +83,7 @@ def _check_bce(bce_with_logits) -> None:
 WHY_NOT = {
     "A": "the printed loss is the same at step 200 as at step 400: training has stopped moving, so more steps "
          "or a larger rate would not help. Something makes a flat line the best answer to the loss as written.",
-    "B": "the lowest point of the correct MSE on these data has a slope near 1 (printed), far from 0: the "
+    "B": "the lowest point of the correct MSE on these data has a slope far from 0 (printed): the "
          "outliers tilt the line, they do not flatten it.",
     "D": "gradient descent fits the very same line with MSE in Section 1 (and reaches the loss's lowest point). "
          "Look at the shapes of the two tensors the loss subtracts.",

@@ -319,3 +319,87 @@ def balanced_class_weights(labels, n_classes: int | None = None) -> torch.Tensor
     counts = torch.bincount(labels.long(), minlength=n_classes).float()
     weights = len(labels) / (n_classes * counts.clamp(min=1))
     return torch.where(counts > 0, weights, torch.zeros_like(weights))
+
+
+# --------------------------------------------------------------------------
+# Comparing losses fairly: each loss trained at its own learning rates
+# --------------------------------------------------------------------------
+
+
+def train(
+    model: torch.nn.Module,
+    loss_fn,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    optimizer=torch.optim.SGD,
+    on_epoch_end=None,
+) -> list:
+    """Train ``model`` in place with minibatches of ``batch_size`` drawn in an order fixed by ``seed``.
+
+    The bare loop of Chapter 1 (no validation, no history): cheap enough to
+    run once per learning rate of a grid, per loss, per seed. ``optimizer``
+    is a class called as ``optimizer(model.parameters(), lr=lr)``.
+    ``on_epoch_end(epoch, model)``, if given, is called after every epoch
+    (counted from 1) and its results are returned as a list. A run whose
+    loss becomes NaN or infinite stops early (its model is then useless).
+    """
+    check_positive(lr, "lr")
+    opt = optimizer(model.parameters(), lr=lr)
+    order = torch.Generator().manual_seed(seed)
+    n, results = len(y), []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        for idx in torch.randperm(n, generator=order).split(batch_size):
+            loss = loss_fn(model(X[idx]), y[idx])
+            if not torch.isfinite(loss):
+                return results
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if on_epoch_end is not None:
+            model.eval()
+            with torch.no_grad():
+                results.append(on_epoch_end(epoch, model))
+    return results
+
+
+def best_on_grid(sweep, score: str, by: str = "loss", higher_is_better: bool = True):
+    """The learning rate with the best mean ``score`` over seeds, for each ``by`` group of a sweep.
+
+    ``sweep``: a DataFrame with one row per (``by``, ``lr``, seed) run and a
+    column ``score``. Returns a DataFrame indexed by ``by`` with columns
+    ``lr`` (the best), ``mean`` and ``sd`` of the score at that rate over the
+    seeds, and ``on_edge``: True when the best rate is the smallest or the
+    largest of that group's grid (then widen the grid before trusting it).
+    """
+    import pandas as pd
+
+    rows = {}
+    for name, group in sweep.groupby(by, sort=False):
+        stats = group.groupby("lr")[score].agg(["mean", "std"])
+        best = stats["mean"].idxmax() if higher_is_better else stats["mean"].idxmin()
+        rows[name] = {"lr": float(best), "mean": float(stats.loc[best, "mean"]),
+                      "sd": float(stats.loc[best, "std"]),
+                      "on_edge": bool(best in (stats.index.min(), stats.index.max()))}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(by)
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, grid=None) -> float:
+    """The temperature T > 0 that minimises the cross-entropy of softmax(logits / T) on (logits, labels).
+
+    Temperature scaling (Guo et al. 2017): fitted on *validation* logits, then
+    applied to the test logits. Dividing every logit by the same T never
+    changes which class is largest, so accuracy stays exactly the same; only
+    the confidence moves (T > 1 softens, T < 1 sharpens). A search over a
+    fine grid of T from 0.05 to 20 (log-spaced) is enough for one number.
+    """
+    _check_logits_and_labels(logits, labels)
+    grid = torch.logspace(-1.3, 1.3, 261) if grid is None else torch.as_tensor(grid, dtype=torch.float32)
+    logits = logits.detach().float()
+    nll = torch.stack([cross_entropy(logits / t, labels, check=False) for t in grid])
+    return float(grid[int(nll.argmin())])

@@ -1,5 +1,7 @@
 """Chapter 4's checks accept the reference solutions and reject plausible wrong answers."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -15,42 +17,67 @@ def test_checks_accept_the_reference_solutions():
         assert result.correct, f"{exercise.name}: {result}"
 
 
+def test_there_are_four_exercises_of_at_least_three_kinds():
+    assert [q.answer_name for q in ex.EXERCISES] == ["prediction_middle", "bce_with_logits", "diagnosis",
+                                                     "lr_squared_error"]
+    for exercise in ex.EXERCISES:
+        assert len(exercise.hints) >= 2
+
+
+def test_prediction_check_rejects_the_other_choices_and_non_answers():
+    larger = ex.q1.evaluate("larger")
+    assert larger.status == "incorrect" and "pivot" in larger.message
+    same = ex.q1.evaluate("about the same")
+    assert same.status == "incorrect" and "where along x" in same.message
+    assert ex.q1.evaluate(" Smaller ").correct  # case and spaces do not matter
+    for broken in ("less", 3, ["smaller"]):
+        result = ex.q1.evaluate(broken)
+        assert result.status == "incorrect" and "one of" in result.message
+
+
 def test_bce_check_rejects_the_naive_formula_the_sum_and_swapped_cases():
     def naive(scores, targets):  # right on small scores, log(0) for large ones
         p = torch.sigmoid(scores)
         return -(targets * torch.log(p) + (1 - targets) * torch.log(1 - p)).mean()
 
-    result = ex.q1.evaluate(naive)
+    result = ex.q2.evaluate(naive)
     assert result.status == "incorrect" and "not finite" in result.message
-    summed = ex.q1.evaluate(lambda s, t: F.binary_cross_entropy_with_logits(s, t, reduction="sum"))
+    summed = ex.q2.evaluate(lambda s, t: F.binary_cross_entropy_with_logits(s, t, reduction="sum"))
     assert summed.status == "incorrect" and "sum" in summed.message
-    swapped = ex.q1.evaluate(lambda s, t: F.binary_cross_entropy_with_logits(s, 1 - t))
+    swapped = ex.q2.evaluate(lambda s, t: F.binary_cross_entropy_with_logits(s, 1 - t))
     assert swapped.status == "incorrect" and "swapped" in swapped.message
+    per_sample = ex.q2.evaluate(lambda s, t: F.binary_cross_entropy_with_logits(s, t, reduction="none"))
+    assert per_sample.status == "incorrect" and "scalar" in per_sample.message
+    assert ex.q2.evaluate(lambda s, t: 1 / 0).status == "incorrect"  # a crashing answer is reported, not raised
+    assert ex.q2.evaluate("not a function").status == "incorrect"
 
 
-def test_huber_gradient_check_rejects_mse_and_mae_gradients():
-    mse_like = ex.q2.evaluate(lambda r, delta: 2 * r)
-    assert mse_like.status == "incorrect" and "MSE" in mse_like.message
-    mae_like = ex.q2.evaluate(lambda r, delta: torch.sign(r))
-    assert mae_like.status == "incorrect" and "MAE" in mae_like.message
-    assert ex.q2.evaluate(lambda r, delta: r.clamp(-1, 1)).status == "incorrect"  # ignores delta
-    assert ex.q2.evaluate(lambda r, delta: r.clamp(-delta, delta).mean()).status == "incorrect"  # wrong shape
+def test_diagnosis_check_explains_each_wrong_letter():
+    for letter, words in [("A", "stopped moving"), ("B", "slope far from 0"), ("D", "shapes")]:
+        result = ex.q3.evaluate(letter)
+        assert result.status == "incorrect" and words in result.message, (letter, result.message)
+    assert ex.q3.evaluate("c").correct
+    for broken in ("E", "broadcasting", 3):
+        result = ex.q3.evaluate(broken)
+        assert result.status == "incorrect" and "one letter" in result.message
 
 
-def test_balanced_weights_check_rejects_unscaled_and_inverted_weights():
-    unscaled = ex.q3.evaluate(lambda y, c: 1 / torch.bincount(y, minlength=c).float())
-    assert unscaled.status == "incorrect" and "scale" in unscaled.message
-    inverted = ex.q3.evaluate(lambda y, c: torch.bincount(y, minlength=c).float() / len(y))
-    assert inverted.status == "incorrect" and "larger" in inverted.message
-    assert ex.q3.evaluate(lambda y, c: torch.ones(c)).status == "incorrect"
+def test_learning_rate_check_runs_its_own_experiment():
+    # The shared rate that suits cross-entropy is too small for squared error on probabilities.
+    too_small = ex.q4.evaluate(0.1)
+    assert too_small.status == "incorrect" and "larger" in too_small.message
+    too_large = ex.q4.evaluate(30.0)
+    assert too_large.status == "incorrect" and "blew up" in too_large.message
+    for broken in (0, -1.0, math.nan, "fast", 1e6):
+        assert ex.q4.evaluate(broken).status == "incorrect", broken
+    assert ex.q4.evaluate(3.0).correct  # the window of good rates is wider than one value
 
 
-def test_smoothed_targets_check_rejects_the_other_convention_and_non_distributions():
-    def over_wrong_classes(labels, n_classes, smoothing):
-        one_hot = torch.eye(n_classes)[labels]
-        return one_hot * (1 - smoothing) + (1 - one_hot) * smoothing / (n_classes - 1)
-
-    result = ex.q4.evaluate(over_wrong_classes)
-    assert result.status == "incorrect" and "n_classes - 1" in result.message
-    not_normalised = ex.q4.evaluate(lambda y, c, s: F.one_hot(y, c).float() + s / c)
-    assert not_normalised.status == "incorrect" and "add up to 1" in not_normalised.message
+def test_try_learning_rate_reports_the_checked_run(capsys):
+    accuracy = ex.try_learning_rate(2.0)
+    printed = capsys.readouterr().out
+    assert "squared error on p at lr 2" in printed and "cross-entropy at its best rate" in printed
+    assert accuracy >= ex._cross_entropy_reference()[1] - ex.MARGIN
+    state = torch.random.get_rng_state()
+    ex.try_learning_rate(2.0)
+    assert torch.equal(state, torch.random.get_rng_state()), "the check must leave the global random state alone"

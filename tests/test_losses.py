@@ -229,3 +229,59 @@ def test_bad_hyperparameters():
         losses.focal_loss(logits, labels, gamma=-1)
     with pytest.raises(ValueError, match="empty"):
         losses.mse(torch.zeros(0), torch.zeros(0))
+
+
+# --------------------------------------------------------------------------
+# Fair comparisons: the bare training loop, the best rate of a grid, temperature scaling
+# --------------------------------------------------------------------------
+
+
+def test_train_is_reproducible_and_reports_each_epoch():
+    torch.manual_seed(0)
+    X, y = torch.randn(64, 3), torch.randint(0, 2, (64,))
+
+    def run():
+        torch.manual_seed(1)
+        model = torch.nn.Linear(3, 2)
+        curve = losses.train(model, losses.cross_entropy, X, y, lr=0.1, epochs=4, batch_size=16, seed=5,
+                             on_epoch_end=lambda epoch, m: (epoch, losses.cross_entropy(m(X), y).item()))
+        return model, curve
+
+    (first, curve), (second, _) = run(), run()
+    assert torch.equal(first.weight, second.weight), "same seed, same minibatch order, same weights"
+    assert [epoch for epoch, _ in curve] == [1, 2, 3, 4]
+    assert curve[-1][1] < curve[0][1], "the loss should go down"
+    with pytest.raises(ValueError):
+        losses.train(first, losses.cross_entropy, X, y, lr=0.0, epochs=1, batch_size=16)
+
+
+def test_train_stops_when_the_loss_blows_up():
+    X, y = torch.randn(32, 2) * 100, torch.randn(32)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Flatten(0))
+    curve = losses.train(model, losses.mse, X, y, lr=1e6, epochs=50, batch_size=8, on_epoch_end=lambda e, m: e)
+    assert len(curve) < 50
+
+
+def test_best_on_grid_picks_the_best_mean_and_flags_the_edge():
+    import pandas as pd
+
+    sweep = pd.DataFrame({"loss": ["a"] * 6 + ["b"] * 6, "lr": [0.1, 0.1, 1, 1, 10, 10] * 2,
+                          "seed": [0, 1] * 6,
+                          "score": [0.5, 0.6, 0.9, 0.8, 0.7, 0.7, 0.1, 0.2, 0.3, 0.4, 0.8, 0.9]})
+    best = losses.best_on_grid(sweep, "score")
+    assert best.loc["a", "lr"] == 1 and not best.loc["a", "on_edge"]
+    assert abs(best.loc["a", "mean"] - 0.85) < 1e-9 and best.loc["a", "sd"] > 0
+    assert best.loc["b", "lr"] == 10 and best.loc["b", "on_edge"]
+    lowest = losses.best_on_grid(sweep, "score", higher_is_better=False)
+    assert lowest.loc["a", "lr"] == 0.1 and lowest.loc["a", "on_edge"]
+
+
+def test_fit_temperature_recovers_a_known_temperature_and_keeps_predictions():
+    g = torch.Generator().manual_seed(0)
+    true_logits = torch.randn(4000, 5, generator=g) * 2
+    labels = torch.distributions.Categorical(logits=true_logits).sample()
+    temperature = losses.fit_temperature(true_logits * 3, labels)  # logits 3x too sharp: T should be about 3
+    assert abs(temperature - 3) < 0.3
+    assert torch.equal((true_logits * 3 / temperature).argmax(1), true_logits.argmax(1))
+    with pytest.raises(TypeError):
+        losses.fit_temperature(true_logits, labels.float())

@@ -184,6 +184,7 @@ def _check_lr_squared_error(lr_squared_error) -> None:
 
 q1 = Exercise(
     name="Exercise 1 (predict, then run: outliers in the middle)",
+    kind="predict",
     answer_name="prediction_middle",
     checker=_check_prediction,
     hints=[
@@ -196,6 +197,7 @@ q1 = Exercise(
 
 q2 = Exercise(
     name="Exercise 2 (stable binary cross-entropy)",
+    kind="implement",
     answer_name="bce_with_logits",
     checker=_check_bce,
     hints=[
@@ -210,6 +212,7 @@ q2 = Exercise(
 
 q3 = Exercise(
     name="Exercise 3 (diagnose a flat regression line)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
@@ -224,6 +227,7 @@ q3 = Exercise(
 
 q4 = Exercise(
     name="Exercise 4 (a learning rate for squared error on probabilities)",
+    kind="experiment",
     answer_name="lr_squared_error",
     checker=_check_lr_squared_error,
     hints=[

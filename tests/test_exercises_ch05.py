@@ -19,7 +19,8 @@ def test_checks_accept_right_answers():
 def test_prediction_check_explains_each_wrong_choice_and_never_crashes():
     assert "averages" in ex.q1.evaluate("smaller").message
     assert "1 - lr*b" in ex.q1.evaluate("same").message
-    for broken in (None, 0.19, "bigger", ["larger"]):
+    assert ex.q1.evaluate(None).status == "not attempted"
+    for broken in (0.19, "bigger", ["larger"]):
         result = ex.q1.evaluate(broken)
         assert result.status == "incorrect" and "one of" in result.message
 

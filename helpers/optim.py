@@ -646,3 +646,89 @@ def lr_curve(name: str, total_steps: int, lr: float = 1.0, **kwargs) -> np.ndarr
         optimizer.step()
         scheduler.step()
     return np.array(rates)
+
+
+# --------------------------------------------------------------------------
+# The learning-rate range test (Smith 2017)
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class RangeTest:
+    """What :func:`lr_range_test` saw: the learning rate and the smoothed training loss at each step.
+
+    ``lowest_lr`` is the rate at which the smoothed loss was lowest;
+    ``suggested_lr`` is a tenth of it, the usual rule of thumb for picking a
+    constant learning rate from the curve (a heuristic, not a theorem).
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    stopped_early: bool
+
+    @property
+    def lowest_lr(self) -> float:
+        return float(self.lrs[int(np.argmin(self.losses))])
+
+    @property
+    def suggested_lr(self) -> float:
+        return self.lowest_lr / 10
+
+
+def lr_range_test(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train,
+    loss_fn: Callable,
+    lr_min: float = 1e-5,
+    lr_max: float = 10.0,
+    steps: int = 100,
+    batch_size: int = 64,
+    smoothing: float = 0.9,
+    seed: int = 0,
+) -> RangeTest:
+    """Train ``model`` for ``steps`` mini-batches while the learning rate grows exponentially.
+
+    The rate goes from ``lr_min`` to ``lr_max`` in equal ratios per step (Smith
+    2017, "Cyclical learning rates"); the training loss of each batch is
+    smoothed with an exponential moving average (bias-corrected). The test
+    stops early once the smoothed loss exceeds 4 times its lowest value, or is
+    no longer finite. It changes ``model`` and ``optimizer``: give it fresh ones.
+    """
+    lr_min, lr_max = check_positive(lr_min, "lr_min"), check_positive(lr_max, "lr_max")
+    if lr_max <= lr_min:
+        raise ValueError(f"lr_max must be larger than lr_min, got {lr_min} and {lr_max}")
+    steps = check_positive_int(steps, "steps", minimum=2)
+    smoothing = check_number(smoothing, "smoothing", low=0.0, high=1.0, high_open=True)
+    X, y = (torch.as_tensor(v) for v in train)
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(int(seed))
+    lrs = np.geomspace(lr_min, lr_max, steps)
+    seen_lrs, losses = [], []
+    average, lowest, stopped = 0.0, math.inf, False
+    model.train()
+    order = torch.randperm(len(X), generator=generator)
+    position = 0
+    for step, lr in enumerate(lrs):
+        if position + batch_size > len(X):
+            order, position = torch.randperm(len(X), generator=generator), 0
+        idx = order[position : position + batch_size]
+        position += batch_size
+        for group in optimizer.param_groups:
+            group["lr"] = float(lr)
+        optimizer.zero_grad()
+        loss = loss_fn(model(X[idx].to(device)), y[idx].to(device))
+        loss.backward()
+        optimizer.step()
+        average = smoothing * average + (1 - smoothing) * loss.item()
+        smoothed = average / (1 - smoothing ** (step + 1))
+        if not math.isfinite(smoothed):
+            stopped = True
+            break
+        seen_lrs.append(float(lr))
+        losses.append(smoothed)
+        lowest = min(lowest, smoothed)
+        if smoothed > 4 * lowest:
+            stopped = True
+            break
+    return RangeTest(np.array(seen_lrs), np.array(losses), stopped)

@@ -193,3 +193,18 @@ def test_bad_surfaces_trajectories_and_schedules():
     with pytest.raises(ValueError, match="target"):
         optim.ReachTarget(-0.5)
     plt.close("all")
+
+
+def test_lr_range_test_finds_a_rate_between_its_ends_and_stops_when_the_loss_explodes():
+    torch.manual_seed(0)
+    X = torch.randn(256, 5)
+    y = (X[:, 0] > 0).long()
+    model = nn.Linear(5, 2)
+    sgd = torch.optim.SGD(model.parameters(), lr=1.0)
+    result = optim.lr_range_test(model, sgd, (X, y), nn.CrossEntropyLoss(), lr_min=1e-4, lr_max=1e4, steps=80, batch_size=32)
+    assert result.stopped_early and len(result.lrs) < 80
+    assert np.all(np.diff(result.lrs) > 0) and result.lrs[0] == pytest.approx(1e-4)
+    assert 1e-4 < result.lowest_lr < 1e4 and result.suggested_lr == pytest.approx(result.lowest_lr / 10)
+    assert result.losses.min() < result.losses[0]
+    with pytest.raises(ValueError):
+        optim.lr_range_test(model, sgd, (X, y), nn.CrossEntropyLoss(), lr_min=1.0, lr_max=0.1)

@@ -1,11 +1,14 @@
 """Checks for the exercises of Chapter 5, "Optimization".
 
+- q1 ``momentum_limit_guess`` (predict, then run): is momentum's largest stable rate smaller, the same or larger than 2/b?
+- q2 ``momentum_step`` (implement): one heavy-ball step in torch.optim.SGD's convention;
+- q3 ``diagnosis`` (diagnose): what is wrong with a learning-rate sweep;
+- q4 ``warmup_cosine_lr`` (implement): the warm-up then cosine schedule.
+
 Each checker builds its own inputs, so it never depends on the notebook's state.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
@@ -50,61 +53,45 @@ def _check_momentum_step(momentum_step) -> None:
         expect_close(x, want, rtol=1e-7, atol=1e-9, what=f"x after step {step}")
 
 
-def _reference_adam(x0, grads, lr, beta1, beta2, eps):
-    p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
-    path = []
-    for g in grads:
-        p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-        path.append(p.detach().numpy().copy())
-    return path
+# --------------------------------------------------------------------------
+# Predict, then run: where does momentum diverge?
+# --------------------------------------------------------------------------
+
+LIMIT_CHOICES = ("smaller", "same", "larger")
 
 
-def _check_adam_step(adam_step) -> None:
-    expect_callable(adam_step, "a function adam_step(x, m, s, grad, t, lr, beta1=0.9, beta2=0.999, eps=1e-8)")
-    x0, *grads = _vectors(7, n=5)
-    lr, beta1, beta2, eps = 0.01, 0.9, 0.999, 1e-8
-    expected = _reference_adam(x0, grads, lr, beta1, beta2, eps)
-    x, m, s = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
-    for t, (g, want) in enumerate(zip(grads, expected), start=1):
-        result = call_answer(adam_step, x, m, s, g, t, lr, beta1, beta2, eps)
-        if not isinstance(result, (tuple, list)) or len(result) != 3:
-            raise Incorrect(f"adam_step should return a triple (new_x, new_m, new_s), got {type(result).__name__}")
-        x, m, s = (np.asarray(r, dtype=float) for r in result)
-        if x.shape != x0.shape:
-            raise Incorrect(f"new_x should have the shape of x, {x0.shape}; got {x.shape}")
-        if t == 1:
-            no_correction = x0 - lr * ((1 - beta1) * g) / (np.sqrt((1 - beta2) * g**2) + eps)
-            if np.allclose(x, no_correction, rtol=1e-6):
-                raise Incorrect("the first step is too small: m and s start at zero, so divide them by (1 - beta1**t) and (1 - beta2**t) (bias correction)")
-        expect_close(x, want, rtol=1e-6, atol=1e-9, what=f"x after step {t}")
-    # The defaults must be Adam's usual ones (two steps: the first one does not depend on the betas).
-    x, m, s = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
-    for t in (1, 2):
-        x, m, s = (np.asarray(r, dtype=float) for r in call_answer(adam_step, x, m, s, grads[t - 1], t, lr))
-    expect_close(x, expected[1], rtol=1e-6, atol=1e-9, what="x with the default beta1, beta2 and eps")
+def _check_momentum_limit(guess) -> None:
+    if not isinstance(guess, str) or guess.strip().lower() not in LIMIT_CHOICES:
+        raise Incorrect(f"set momentum_limit_guess to one of {', '.join(repr(c) for c in LIMIT_CHOICES)}")
+    guess = guess.strip().lower()
+    if guess == "smaller":
+        raise Incorrect("momentum does overshoot more, but the velocity also averages the flip-flopping gradient "
+                        "across the valley; run the next cell and see where it blows up")
+    if guess == "same":
+        raise Incorrect("the limit 2/b comes from one step's factor 1 - lr*b; with momentum each step also carries "
+                        "mu times the last one, which changes the factor; run the next cell")
 
 
-def _check_max_stable_lr(max_stable_lr) -> None:
-    expect_callable(max_stable_lr, "a function max_stable_lr(curvatures)")
-    cases = [[1.0, 20.0], [4.0], [0.5, 3.0, 8.0], [100.0, 1.0, 10.0]]
-    for curvatures in cases:
-        value = expect_number(call_answer(max_stable_lr, list(curvatures)), "the learning rate")
-        if math.isclose(value, 1.0 / max(curvatures)):
-            raise Incorrect("that rate is safe but not the limit: a step may overshoot the minimum, as long as it lands less far on the other side")
-        if len(set(curvatures)) > 1 and math.isclose(value, 2.0 / min(curvatures)):
-            raise Incorrect("at that rate the steepest direction diverges: which curvature limits the step?")
-        expect_close(value, 2.0 / max(curvatures), what=f"max_stable_lr({curvatures})")
-    # Confirm the meaning by simulation: just below converges, just above diverges.
-    curvatures = np.array([1.0, 20.0])
-    limit = expect_number(call_answer(max_stable_lr, [1.0, 20.0]))
-    for factor, should_converge in ((0.98, True), (1.02, False)):
-        theta = np.ones(2)
-        for _ in range(2000):
-            theta = theta - factor * limit * curvatures * theta
-        if bool(np.abs(theta).max() < 1e-3) != should_converge:
-            raise Incorrect("gradient descent does not behave as your limit predicts; check the formula")
+# --------------------------------------------------------------------------
+# Diagnose: a learning-rate sweep
+# --------------------------------------------------------------------------
+
+DIAGNOSES = ("A", "B", "C", "D")
+
+
+def _check_sweep_diagnosis(diagnosis) -> None:
+    if not isinstance(diagnosis, str) or diagnosis.strip().upper() not in DIAGNOSES:
+        raise Incorrect("set diagnosis to one letter: 'A', 'B', 'C' or 'D'")
+    letter = diagnosis.strip().upper()
+    if letter == "A":
+        raise Incorrect("Adam's loss falls at every step of the sweep: nothing says it suits this surface badly; "
+                        "look at where in the grid the best rate sits")
+    if letter == "C":
+        raise Incorrect("longer runs might help, but the sweep itself says more: the loss is still falling as the rate "
+                        "grows, at the last rate tried")
+    if letter == "D":
+        raise Incorrect("there is no held-out data on a fixed surface, and nothing was chosen on a test set; "
+                        "look at where in the grid the best rate sits")
 
 
 def _warmup_cosine_by_torch(total_steps, warmup_steps, peak_lr) -> list[float]:
@@ -141,8 +128,8 @@ def _check_warmup_cosine(warmup_cosine_lr) -> None:
     expect_close(call_answer(warmup_cosine_lr, 3, 40, 5, 1.0), _warmup_cosine_by_torch(40, 5, 1.0)[3], what="warmup_cosine_lr(3, 40, 5, 1.0)")
 
 
-q1 = Exercise(
-    "Exercise 1 (momentum step)",
+q2 = Exercise(
+    "Exercise 2 (momentum step)",
     answer_name="momentum_step",
     checker=_check_momentum_step,
     hints=[
@@ -151,30 +138,6 @@ q1 = Exercise(
         "gradient (no 1 - momentum factor); x then moves against the new velocity, scaled by the learning rate.",
     ],
     success="your momentum step matches torch.optim.SGD(momentum=...).",
-)
-
-q2 = Exercise(
-    "Exercise 2 (Adam step)",
-    answer_name="adam_step",
-    checker=_check_adam_step,
-    hints=[
-        "Update the two running averages first (m of the gradient, s of its square), then correct their bias, then step.",
-        "m and s are moving averages with weights beta1 and beta2; dividing them by 1 - beta1^t and 1 - beta2^t "
-        "corrects their bias; the step is lr times corrected m over (the square root of corrected s, plus eps). "
-        "Return the uncorrected m and s.",
-    ],
-    success="your Adam steps match torch.optim.Adam's.",
-)
-
-q3 = Exercise(
-    "Exercise 3 (largest stable learning rate)",
-    answer_name="max_stable_lr",
-    checker=_check_max_stable_lr,
-    hints=[
-        "Each coordinate evolves on its own: one step multiplies theta_i by (1 - lr * c_i). When does that shrink?",
-        "|1 - lr * c| < 1 means 0 < lr < 2 / c, and it must hold for every curvature at once: the largest one decides.",
-    ],
-    success="the steepest direction sets the limit.",
 )
 
 q4 = Exercise(
@@ -187,4 +150,29 @@ q4 = Exercise(
         "peak_lr times half of (1 + the cosine of pi k / (total_steps - warmup_steps)).",
     ],
     success="your schedule rises linearly, peaks at peak_lr, and glides down along a cosine.",
+)
+
+q1 = Exercise(
+    "Exercise 1 (momentum's largest stable learning rate)",
+    answer_name="momentum_limit_guess",
+    checker=_check_momentum_limit,
+    hints=[
+        "Momentum adds to each step a fraction mu of the previous one. Along the steep direction the gradient flips "
+        "sign every step: what does adding the previous step do to a flip-flopping direction?",
+        "Write the steep coordinate's update as a two-term recurrence in theta_t and theta_(t-1), and ask when both "
+        "roots of its characteristic polynomial stay inside the unit circle.",
+    ],
+    success="with momentum mu the limit grows to 2 (1 + mu) / b; the next cell measures it.",
+)
+
+q3 = Exercise(
+    "Exercise 3 (diagnose a learning-rate sweep)",
+    answer_name="diagnosis",
+    checker=_check_sweep_diagnosis,
+    hints=[
+        "Where, in the sweep, is the lowest loss?",
+        "A best value at the end of a grid says only that the optimum lies there or beyond; the standard of this "
+        "course asks for an optimum inside the grid.",
+    ],
+    success="the best rate is the largest one tried, so the grid must grow upwards until the loss rises again.",
 )

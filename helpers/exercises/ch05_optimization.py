@@ -130,6 +130,7 @@ def _check_warmup_cosine(warmup_cosine_lr) -> None:
 
 q2 = Exercise(
     "Exercise 2 (momentum step)",
+    kind="implement",
     answer_name="momentum_step",
     checker=_check_momentum_step,
     hints=[
@@ -142,6 +143,7 @@ q2 = Exercise(
 
 q4 = Exercise(
     "Exercise 4 (warm-up then cosine)",
+    kind="implement",
     answer_name="warmup_cosine_lr",
     checker=_check_warmup_cosine,
     hints=[
@@ -154,6 +156,7 @@ q4 = Exercise(
 
 q1 = Exercise(
     "Exercise 1 (momentum's largest stable learning rate)",
+    kind="predict",
     answer_name="momentum_limit_guess",
     checker=_check_momentum_limit,
     hints=[
@@ -167,6 +170,7 @@ q1 = Exercise(
 
 q3 = Exercise(
     "Exercise 3 (diagnose a learning-rate sweep)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_sweep_diagnosis,
     hints=[

@@ -1,7 +1,9 @@
 """Chapter 8's checks reject plausible wrong answers (broken ones: tests/test_exercises.py)."""
 
 import numpy as np
+import pytest
 
+from helpers.exercises import CORRECT, INCORRECT
 from helpers.exercises import ch08_evaluation as ex
 from notebook_support import chapter_solutions
 
@@ -9,29 +11,40 @@ from notebook_support import chapter_solutions
 SOLUTIONS = chapter_solutions("08_evaluation")  # the notebook's own solution cells
 
 
-def test_prf_check_rejects_swapped_arithmetic_mean_and_crashing_answers():
-    right = SOLUTIONS["precision_recall_f1"]
+def test_reference_solutions_pass():
+    for exercise in (ex.q1, ex.q2, ex.q3, ex.q4, ex.q5):
+        result = exercise.evaluate(SOLUTIONS[exercise.answer_name])
+        assert result.status == CORRECT, (exercise.name, result)
 
-    def swapped(y_true, y_pred):
-        precision, recall, f1 = right(y_true, y_pred)
-        return recall, precision, f1
 
-    def arithmetic(y_true, y_pred):
-        precision, recall, _ = right(y_true, y_pred)
-        return precision, recall, (precision + recall) / 2
+# ---- q1: predict, then run ----
 
-    def divides_by_zero(y_true, y_pred):
-        hits = np.count_nonzero(y_true * y_pred)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p, r = hits / np.count_nonzero(y_pred), hits / np.count_nonzero(y_true)
-        return p, r, 2 * p * r / (p + r)
 
-    result = ex.q1.evaluate(swapped)
-    assert result.status == "incorrect" and "swapped" in result.message
-    result = ex.q1.evaluate(arithmetic)
-    assert result.status == "incorrect" and "harmonic" in result.message
-    assert ex.q1.evaluate(divides_by_zero).status == "incorrect"  # NaN precision when nothing is predicted
-    assert ex.q1.evaluate(lambda t, p: 0.5).status == "incorrect"
+def test_prediction_check_explains_each_wrong_choice():
+    assert "1 / sqrt(n)" in ex.q1.evaluate("four times").message
+    assert "widens" in ex.q1.evaluate("same").message
+    assert ex.q1.evaluate(" Twice ").status == CORRECT  # case and spaces do not matter
+    for bad in ("2x", 2, ["twice"]):
+        result = ex.q1.evaluate(bad)
+        assert result.status == INCORRECT and "one of" in result.message
+
+
+# ---- q2: diagnose ----
+
+
+@pytest.mark.parametrize("letter, evidence", [("A", "business decision"), ("C", "same grid"), ("D", "opposite")])
+def test_diagnosis_check_explains_each_wrong_letter(letter, evidence):
+    result = ex.q2.evaluate(letter)
+    assert result.status == INCORRECT and evidence in result.message
+
+
+def test_diagnosis_check_rejects_non_letters():
+    assert ex.q2.evaluate("E").status == INCORRECT
+    assert ex.q2.evaluate(2).status == INCORRECT
+    assert ex.q2.evaluate("b").status == CORRECT
+
+
+# ---- q3: implement k-fold indices ----
 
 
 def test_kfold_check_rejects_overlaps_and_unequal_folds():
@@ -51,31 +64,30 @@ def test_kfold_check_rejects_overlaps_and_unequal_folds():
         indices = np.arange(n)
         return [(np.setdiff1d(indices, v).astype(float), v.astype(float)) for v in np.array_split(indices, k)]
 
-    assert "both" in ex.q2.evaluate(overlapping).message
-    assert "differ by at most one" in ex.q2.evaluate(last_fold_gets_the_rest).message
-    assert ex.q2.evaluate(float_indices).status == "incorrect"
-    assert ex.q2.evaluate(lambda n, k: []).status == "incorrect"
+    assert "both" in ex.q3.evaluate(overlapping).message
+    assert "differ by at most one" in ex.q3.evaluate(last_fold_gets_the_rest).message
+    assert ex.q3.evaluate(float_indices).status == "incorrect"
+    assert ex.q3.evaluate(lambda n, k: []).status == "incorrect"
 
 
-def test_bootstrap_check_rejects_no_replacement_and_fixed_sizes():
-    def without_replacement(correct, n_boot=2000, seed=0):
-        rng = np.random.default_rng(seed)
-        accs = [correct[rng.permutation(len(correct))].mean() for _ in range(n_boot)]
-        return tuple(np.percentile(accs, [2.5, 97.5]))
+# ---- q4: experiment, verified by the check's own run ----
 
-    def fixed_size(correct, n_boot=2000, seed=0):
-        rng = np.random.default_rng(seed)
-        accs = [correct[rng.integers(0, len(correct), 1000)].mean() for _ in range(n_boot)]
-        return tuple(np.percentile(accs, [2.5, 97.5]))
 
-    def standard_deviation_not_percentiles(correct, n_boot=2000, seed=0):
-        rng = np.random.default_rng(seed)
-        accs = np.array([correct[rng.integers(0, len(correct), len(correct))].mean() for _ in range(n_boot)])
-        return accs.mean() - accs.std(), accs.mean() + accs.std()
+def test_floor_check_rejects_plain_scaler_and_too_small_floors():
+    assert "plain StandardScaler" in ex.q4.evaluate(0).message
+    assert "negative" in ex.q4.evaluate(-0.1).message
+    too_small = ex.q4.evaluate(0.01)  # the near-constant pixels still blow up
+    assert too_small.status == INCORRECT and "scale_" in too_small.message
+    assert ex.q4.evaluate(0.1).status == INCORRECT
+    assert ex.q4.evaluate("0.5").status == INCORRECT
 
-    assert "with replacement" in ex.q3.evaluate(without_replacement).message
-    assert ex.q3.evaluate(fixed_size).status == "incorrect"
-    assert ex.q3.evaluate(standard_deviation_not_percentiles).status == "incorrect"
+
+def test_floor_check_accepts_floors_that_meet_both_requirements():
+    for good in (0.5, 1.0, 16):  # above every standard deviation: all pixels divided alike
+        assert ex.q4.evaluate(good).status == CORRECT, good
+
+
+# ---- q5: implement the ECE ----
 
 
 def test_ece_check_rejects_unweighted_mean_of_gaps():
@@ -88,6 +100,6 @@ def test_ece_check_rejects_unweighted_mean_of_gaps():
     def accuracy_minus_confidence_overall(confidences, correct, n_bins=10):
         return float(abs(np.mean(correct) - np.mean(confidences)))
 
-    result = ex.q4.evaluate(unweighted)
+    result = ex.q5.evaluate(unweighted)
     assert result.status == "incorrect" and "share of samples" in result.message
-    assert ex.q4.evaluate(accuracy_minus_confidence_overall).status == "incorrect"
+    assert ex.q5.evaluate(accuracy_minus_confidence_overall).status == "incorrect"

@@ -1,9 +1,18 @@
 """Checks for the exercises of Chapter 8, "Evaluating a model".
 
+- q1 ``prediction_width`` (predict, then run): how a bootstrap interval grows on a quarter of the test set;
+- q2 ``diagnosis`` (diagnose): a decision threshold tuned on the test set;
+- q3 ``kfold_indices`` (implement): k-fold train/validation indices;
+- q4 ``floor`` (experiment): a floor on the scaler's standard deviations that makes an SVM survive noise,
+  verified by a run of the check's own;
+- q5 ``calibration_error`` (implement): the expected calibration error.
+
 Each checker builds its own inputs, so it never depends on the notebook's state.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -11,50 +20,48 @@ from helpers.exercises import Exercise, Incorrect, call_answer, expect_callable,
 from helpers.metrics import expected_calibration_error
 
 # --------------------------------------------------------------------------
-# Exercise 1: precision, recall, F1
+# Exercise 1 (predict, then run): a quarter of the test set
 # --------------------------------------------------------------------------
 
-
-def _prf_by_sklearn(y_true, y_pred):
-    from sklearn.metrics import precision_recall_fscore_support
-
-    scores = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
-    return tuple(float(score) for score in scores[:3])  # precision, recall, F1
+WIDTHS = ("same", "twice", "four times")
 
 
-def _three_numbers(result, what):
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
-        raise Incorrect(f"{what} should return a tuple of three numbers (precision, recall, f1)")
-    return tuple(expect_number(v, "each of precision, recall and f1") for v in result)
-
-
-def _check_prf(precision_recall_f1) -> None:
-    expect_callable(precision_recall_f1, "a function precision_recall_f1(y_true, y_pred)")
-    # 3 true positives, 1 false positive, 2 false negatives, 4 true negatives
-    y_true = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
-    y_pred = np.array([1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
-    result = _three_numbers(call_answer(precision_recall_f1, y_true, y_pred), "precision_recall_f1")
-    precision, recall, f1 = _prf_by_sklearn(y_true, y_pred)
-    if np.isclose(result[0], recall) and np.isclose(result[1], precision):
-        raise Incorrect("precision and recall are swapped: precision divides by the predicted positives")
-    expect_close(result[0], precision, what="the precision (3 true positives, 1 false positive)")
-    expect_close(result[1], recall, what="the recall (3 true positives, 2 false negatives)")
-    if np.isclose(result[2], (precision + recall) / 2):
-        raise Incorrect("F1 is the harmonic mean of precision and recall, not their arithmetic mean")
-    expect_close(result[2], f1, what="F1")
-    rng = np.random.default_rng(8)
-    y_true, y_pred = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
-    expect_close(_three_numbers(call_answer(precision_recall_f1, y_true, y_pred), "precision_recall_f1"),
-                 _prf_by_sklearn(y_true, y_pred), what="the result on random labels")
-    nothing_predicted = _three_numbers(
-        call_answer(precision_recall_f1, np.array([1, 0, 1, 0]), np.zeros(4, dtype=int)), "precision_recall_f1"
-    )
-    expect_close(nothing_predicted, (0.0, 0.0, 0.0),
-                 what="the result when nothing is predicted positive (zero denominators should give 0.0)")
+def _check_prediction(prediction_width) -> None:
+    if not isinstance(prediction_width, str) or prediction_width.strip().lower() not in WIDTHS:
+        raise Incorrect(f"set prediction_width to one of {', '.join(repr(w) for w in WIDTHS)}")
+    answer = prediction_width.strip().lower()
+    if answer == "same":
+        raise Incorrect("the run below disagrees: fewer test images means more luck in which ones you drew, "
+                        "so the interval widens. By how much? Think of the standard error of a mean.")
+    if answer == "four times":
+        raise Incorrect("the run below disagrees: the width does grow, but the standard error of a mean scales "
+                        "with 1 / sqrt(n), not with 1 / n.")
 
 
 # --------------------------------------------------------------------------
-# Exercise 2: k-fold indices
+# Exercise 2 (diagnose): a threshold tuned on the test set
+# --------------------------------------------------------------------------
+
+WHY_NOT = {
+    "A": "the costs are a business decision, given in the exercise; nothing in the run says they are wrong, "
+         "and changing them would not explain why the colleague's number is lower than ours.",
+    "C": "the colleague used the same grid of 99 thresholds as section 3. A finer grid would only let "
+         "them fit the test set even more closely.",
+    "D": "section 3 measured the opposite: averaged over the splits, 0.5 cost more on the test sets than "
+         "a threshold chosen from the costs on validation data.",
+}
+
+
+def _check_diagnosis(diagnosis) -> None:
+    if not isinstance(diagnosis, str) or diagnosis.strip().upper() not in ("A", "B", "C", "D"):
+        raise Incorrect('set diagnosis to one letter: "A", "B", "C" or "D"')
+    letter = diagnosis.strip().upper()
+    if letter in WHY_NOT:
+        raise Incorrect(f"not {letter}: {WHY_NOT[letter]}")
+
+
+# --------------------------------------------------------------------------
+# Exercise 3 (implement): k-fold indices
 # --------------------------------------------------------------------------
 
 
@@ -90,38 +97,62 @@ def _check_kfold(kfold_indices) -> None:
 
 
 # --------------------------------------------------------------------------
-# Exercise 3: bootstrap interval
+# Exercise 4 (experiment): a floor on the scaler, verified by the check's own run
 # --------------------------------------------------------------------------
 
+FLOOR_MIN_CLEAN = 0.97  # clean validation accuracy the SVM must keep
+FLOOR_MIN_NOISY = 0.55  # validation accuracy required under noise of std 8 (of 16)
+CHECK_SEEDS = (11, 12)  # the check's own splits, none of them the notebook's
 
-def _check_bootstrap(bootstrap_accuracy_interval) -> None:
-    expect_callable(bootstrap_accuracy_interval, "a function bootstrap_accuracy_interval(correct, n_boot, seed)")
-    correct = np.zeros(400)
-    correct[:340] = 1  # 85 % right
-    result = call_answer(bootstrap_accuracy_interval, correct, n_boot=2000, seed=0)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise Incorrect("return a tuple of two numbers (low, high)")
-    low, high = (expect_number(v, "the interval's ends") for v in result)
-    if not 0 <= low <= high <= 1:
-        raise Incorrect(f"an accuracy interval should satisfy 0 <= low <= high <= 1, got ({low}, {high})")
-    if high - low < 1e-9:
-        raise Incorrect("the interval has no width: are you resampling *with replacement* (rng.integers)?")
-    if not low < 0.85 < high:
-        raise Incorrect("the interval should contain the accuracy on the whole test set (0.85 here)")
-    half_width = 1.96 * np.sqrt(0.85 * 0.15 / 400)  # about 0.035
-    if abs((high - low) / 2 - half_width) > 0.008:
-        raise Incorrect(
-            f"the half-width is {(high - low) / 2:.3f}, but for 400 samples at 85 % it should be near "
-            f"{half_width:.3f}: resample n indices per round and take the 2.5th and 97.5th percentiles"
-        )
-    small = np.array([1, 0, 1, 1, 0, 1, 1, 1, 0, 1], dtype=float)
-    small_low, small_high = (expect_number(v) for v in call_answer(bootstrap_accuracy_interval, small, 2000, 1))
-    if small_high - small_low < 0.3:
-        raise Incorrect("with only 10 samples the interval should be wide; does your resample size follow len(correct)?")
+
+def _floored_svm(floor_value):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    class _Floored(StandardScaler):
+        def fit(self, X, y=None):
+            super().fit(X)
+            self.scale_ = np.maximum(self.scale_, floor_value)
+            return self
+
+    return make_pipeline(_Floored(), SVC())
+
+
+@functools.lru_cache(maxsize=32)
+def _floor_accuracies(floor_value: float) -> tuple[float, float]:
+    """Mean (clean, noisy) validation accuracy of the floored-scaler SVM over the check's splits."""
+    from helpers.data import add_noise, load
+
+    clean, noisy = [], []
+    for seed in CHECK_SEEDS:
+        split = load("digits", seed=seed)
+        model = _floored_svm(floor_value).fit(split.train.X / 16, split.train.y)
+        clean.append(model.score(split.val.X / 16, split.val.y))
+        noisy_X = np.clip(add_noise(split.val.X, 8.0, seed=seed), 0, 16) / 16
+        noisy.append(model.score(noisy_X, split.val.y))
+    return float(np.mean(clean)), float(np.mean(noisy))
+
+
+def _check_floor(floor) -> None:
+    value = expect_number(floor, "a floor (a number, in the units of pixels scaled to [0, 1])")
+    if value < 0:
+        raise Incorrect("a floor on a standard deviation cannot be negative")
+    if value == 0:
+        raise Incorrect("a floor of 0 is the plain StandardScaler of section 9, the one that noise breaks")
+    clean, noisy = _floor_accuracies(value)
+    if clean < FLOOR_MIN_CLEAN:
+        raise Incorrect(f"with floor {value:g} the SVM reads only {clean:.1%} of clean validation images "
+                        f"(the check's splits); it should keep at least {FLOOR_MIN_CLEAN:.0%}")
+    if noisy < FLOOR_MIN_NOISY:
+        hint = (" A floor this small still lets the near-constant pixels blow up: compare it with the "
+                "standard deviations the scaler divides by (scale_)." if value < 0.2 else "")
+        raise Incorrect(f"with floor {value:g} the SVM reads {noisy:.1%} of the noisy validation images on "
+                        f"the check's splits; it should reach {FLOOR_MIN_NOISY:.0%}.{hint}")
 
 
 # --------------------------------------------------------------------------
-# Exercise 4: expected calibration error
+# Exercise 5 (implement): expected calibration error
 # --------------------------------------------------------------------------
 
 
@@ -158,20 +189,36 @@ def _check_ece(calibration_error) -> None:
 # --------------------------------------------------------------------------
 
 q1 = Exercise(
-    "Exercise 1 (precision, recall, F1)",
-    answer_name="precision_recall_f1",
-    checker=_check_prf,
+    "Exercise 1 (predict, then run: a smaller test set)",
+    kind="predict",
+    answer_name="prediction_width",
+    checker=_check_prediction,
     hints=[
-        "Count the true positives (predicted 1, truly 1), false positives (predicted 1, truly 0) and "
-        "false negatives (predicted 0, truly 1) with boolean masks and np.sum.",
-        "precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2PR / (P + R); test each denominator "
-        "before dividing and use 0.0 when it is zero.",
+        "A bootstrap interval measures how much the accuracy would change with another test set of the same "
+        "size. Is an average over fewer images more or less variable?",
+        "Accuracy is a mean of 0/1 values; the spread of a mean of n values shrinks in proportion to "
+        "1 / sqrt(n). What happens when n is divided by 4?",
     ],
-    success="your three scores match.",
+    success="the half-width grows like 1 / sqrt(n): a quarter of the images, twice the width. Run the next cell.",
 )
 
 q2 = Exercise(
-    "Exercise 2 (k-fold indices)",
+    "Exercise 2 (diagnose: a cost that is too good to be true)",
+    kind="diagnose",
+    answer_name="diagnosis",
+    checker=_check_diagnosis,
+    hints=[
+        "Look at which data the colleague used to pick the threshold, and which data they report the cost on.",
+        "Section 6 showed what happens to the score of whatever was selected on that very score (the coin-flip "
+        "experiment). The same bias applies to a threshold.",
+    ],
+    success="a threshold picked on the test set fits its luck; the reported cost is optimistic. Choose on "
+            "validation data, report once on test.",
+)
+
+q3 = Exercise(
+    "Exercise 3 (k-fold indices)",
+    kind="implement",
     answer_name="kfold_indices",
     checker=_check_kfold,
     hints=[
@@ -182,20 +229,25 @@ q2 = Exercise(
     success="every sample is validated on exactly once.",
 )
 
-q3 = Exercise(
-    "Exercise 3 (bootstrap interval)",
-    answer_name="bootstrap_accuracy_interval",
-    checker=_check_bootstrap,
+q4 = Exercise(
+    "Exercise 4 (experiment: a scaler that survives noise)",
+    kind="experiment",
+    answer_name="floor",
+    checker=_check_floor,
     hints=[
-        "One bootstrap round: pick len(correct) random positions with replacement and average correct there.",
-        "In each round draw n random integer positions in [0, n) with the seeded generator; collect the n_boot "
-        "accuracies and take their 2.5th and 97.5th percentiles.",
+        "Print the scaler's scale_ (the standard deviations it divides by) after fitting it on the training "
+        "images: how small are the smallest, and how large the largest?",
+        "Under noise of std 0.5 (in [0, 1] units), a pixel divided by 0.01 becomes about 50 standard deviations. "
+        "Try floors spanning the range of scale_ and keep one that meets both requirements on validation data.",
     ],
-    success="your interval has the right centre and width.",
+    success="with the floor, light noise on near-blank pixels stays small after scaling. A floor above the "
+            "standard deviations of all the pixels that vary divides them alike, so little is left of the "
+            "standardisation; for pixels, which share one unit, that is no loss.",
 )
 
-q4 = Exercise(
-    "Exercise 4 (expected calibration error)",
+q5 = Exercise(
+    "Exercise 5 (expected calibration error)",
+    kind="implement",
     answer_name="calibration_error",
     checker=_check_ece,
     hints=[

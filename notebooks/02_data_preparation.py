@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -35,7 +35,7 @@
 # - handle missing values by dropping or imputing, and add a missing indicator when the gaps carry information;
 # - encode categories one-hot or as ordinal codes, and recognise when each is wrong;
 # - standardise or min-max scale features, and explain why gradient descent and nearest neighbours need it;
-# - recognise data leakage, measure how much it inflates a score, and prevent it with a scikit-learn `Pipeline`;
+# - recognise data leakage, measure how much it inflates a score, and prevent it with a scikit-learn `Pipeline` and, when rows repeat an individual, a group split;
 # - turn a prepared DataFrame into PyTorch tensors;
 # - judge when more data helps, and when cleaner or more diverse data matters more.
 
@@ -202,8 +202,8 @@ train, val, test = split_penguins(penguins, SEED)
 shares = pd.DataFrame(
     {name: part["species"].value_counts(normalize=True) for name, part in [("train", train), ("validation", val), ("test", test)]}
 )
-shares.loc["rows"] = [len(train), len(val), len(test)]
-shares.round(3)
+print(shares.round(3).to_string())
+print(f"rows: train {len(train)}, validation {len(val)}, test {len(test)}")
 
 # %% [markdown]
 # How much would an unstratified split wobble? We draw many random test sets
@@ -312,6 +312,8 @@ glue("acc_no_gaps", float(acc_no_gaps), fmt=".1%")
 glue("sd_missing", float(sd_missing), fmt=".1%")
 glue("n_repeats", REPEATS)
 on_edge = missing_runs["C"].isin([C_GRID[0], C_GRID[-1]]).mean()
+print(f"dummy {acc_dummy:.1%} | drop {acc_drop:.1%} | impute the mean {acc_mean:.1%} | "
+      f"impute + indicator {acc_indicator:.1%} | no gaps {acc_no_gaps:.1%}")
 print(f"body mass missing for {censored['body_mass_g'].isna().mean():.0%} of the birds, "
       f"{gentoo_missing:.0%} of the Gentoos | largest sd {sd_missing:.3f} | "
       f"{on_edge:.0%} of the tuned C on the grid's edge")
@@ -570,13 +572,13 @@ gd_results = chosen.groupby("features", sort=False).agg(
     val_accuracy=("val accuracy", "mean"), val_accuracy_sd=("val accuracy", "std"),
     condition_number=("condition number", "median"))
 print(f"means over {REPEATS} random splits; learning rate chosen by validation loss, from a grid per version")
-print(gd_results.to_string(formatters={"learning_rate": "{:g}".format, "condition_number": "{:,.0f}".format},
+print(gd_results.to_string(formatters={"learning_rate": "{:.3g}".format, "condition_number": "{:,.0f}".format},
                            float_format="{:.3f}".format))
 
 # %% mystnb={"image": {"alt": "Left: training loss of softmax regression per gradient descent step: with standardised features it falls quickly towards zero; with unscaled features it stays close to its starting value of about 1.1. Right: validation loss after training against the learning rate, one curve per version of the features; each has its minimum inside its own grid, about nine orders of magnitude apart."}}
 fig, (ax_steps, ax_grid) = plt.subplots(1, 2, figsize=(9.6, 3.4))
 for name, lr in best_lr.items():
-    ax_steps.plot(curves_seed0[name, lr], label=f"{name} (learning rate {lr:g})")
+    ax_steps.plot(curves_seed0[name, lr], label=f"{name} (learning rate {lr:.3g})")
     mean_val_loss = by_lr[name]
     ax_grid.plot(mean_val_loss.index, mean_val_loss.clip(upper=3).values, marker="o", markersize=3, label=name)
     ax_grid.plot([lr], [mean_val_loss[lr]], marker="*", markersize=12, color="black")
@@ -595,11 +597,15 @@ glue("gd_loss_scaled", float(scaled["train_loss"]), fmt=".3f")
 glue("gd_acc_unscaled", float(unscaled["val_accuracy"]), fmt=".1%")
 glue("gd_acc_scaled", float(scaled["val_accuracy"]), fmt=".1%")
 glue("gd_acc_dummy", float(dummy_gd["val_accuracy"]), fmt=".1%")
-glue("gd_lr_unscaled", f"{best_lr['unscaled']:g}")
-glue("gd_lr_scaled", f"{best_lr['standardised']:g}")
+glue("gd_lr_unscaled", f"{best_lr['unscaled']:.3g}")
+glue("gd_lr_scaled", f"{best_lr['standardised']:.3g}")
 glue("kappa_unscaled", f"{unscaled['condition_number']:,.0f}")
 glue("kappa_scaled", f"{scaled['condition_number']:.0f}")
 glue("log3", float(np.log(3)), fmt=".3f")
+print(f"after {GD_STEPS} steps | unscaled: rate {best_lr['unscaled']:.3g}, validation accuracy "
+      f"{unscaled['val_accuracy']:.1%}, condition number {unscaled['condition_number']:,.0f} | standardised: rate "
+      f"{best_lr['standardised']:.3g}, validation accuracy {scaled['val_accuracy']:.1%}, condition number "
+      f"{scaled['condition_number']:.0f} | dummy {dummy_gd['val_accuracy']:.1%}")
 print(f"ln 3 = {np.log(3):.3f}; grids: unscaled {LR_GRIDS['unscaled'][0]:g} to {LR_GRIDS['unscaled'][-1]:g}, "
       f"standardised {LR_GRIDS['standardised'][0]:g} to {LR_GRIDS['standardised'][-1]:g}")
 for name, lr in best_lr.items():
@@ -864,6 +870,11 @@ glue("group_rep_1nn_inflation_sd", float(inflation.loc[(repeated, "1-nearest nei
 glue("group_rep_logreg_inflation", float(inflation.loc[(repeated, "logistic regression"), "mean"]), fmt=".1%")
 glue("group_sex_dummy", float(group_results.loc[(real, "dummy (most frequent)"), ("group split", "mean")]), fmt=".1%")
 glue("n_group_seeds", N_GROUP_SEEDS)
+one_nn = group_results.xs("1-nearest neighbour", level="model")
+print(f"1-NN, random / group split: real data {one_nn.loc[real, ('random split', 'mean')]:.1%} / "
+      f"{one_nn.loc[real, ('group split', 'mean')]:.1%}; each bird 3 times {one_nn.loc[repeated, ('random split', 'mean')]:.1%} / "
+      f"{one_nn.loc[repeated, ('group split', 'mean')]:.1%}; dummy "
+      f"{group_results.loc[(real, 'dummy (most frequent)'), ('group split', 'mean')]:.1%}")
 print(f"inflation (random split minus group split), mean ± sd over {N_GROUP_SEEDS} shuffles:")
 print((inflation["mean"].map("{:+.1%}".format) + " ± " + inflation["std"].map("{:.1%}".format)).to_string())
 # margins: the inflation of 1-NN on repeated birds (about 9 points, sd about 1) is far above the
@@ -956,7 +967,10 @@ glue("n_datasets", len(datasets))
 glue("mnist1d_train", int(datasets.loc["mnist1d", "train"]))
 glue("mnist1d_test", int(datasets.loc["mnist1d", "test"]))
 glue("digits_train", int(datasets.loc["digits", "train"]))
-glue("smallest_dataset", datasets[["train", "validation", "test"]].sum(axis=1).idxmin());
+glue("smallest_dataset", datasets[["train", "validation", "test"]].sum(axis=1).idxmin())
+print(f"{len(datasets)} data sets; smallest: {datasets[['train', 'validation', 'test']].sum(axis=1).idxmin()}; "
+      f"mnist1d {int(datasets.loc['mnist1d', 'train'])} training and {int(datasets.loc['mnist1d', 'test'])} test signals; "
+      f"digits {int(datasets.loc['digits', 'train'])} training images")
 
 # %% [markdown]
 # The {glue:text}`n_datasets` sets range from the smallest,
@@ -1015,7 +1029,7 @@ alpha_on_edge = curve_runs["alpha_"].isin([ALPHAS[0], ALPHAS[-1]]).mean()
 print(f"validation accuracy, mean (sd) over {CURVE_REPEATS} draws | dummy {dummy_digits:.3f} | "
       f"{alpha_on_edge:.0%} of the chosen alphas on the grid's edge")
 print((curves.map("{:.3f}".format) + " (" + curves_sd.map("{:.3f}".format) + ")").to_string())
-print("median alpha chosen:", curve_runs.groupby("labels")["alpha_"].median().map("{:g}".format).to_dict())
+print("median alpha chosen:", curve_runs.groupby("labels")["alpha_"].median().map("{:.3g}".format).to_dict())
 
 # %% mystnb={"image": {"alt": "Learning curves on the digits: validation accuracy rises with the number of training examples for clean labels, 20 percent wrong labels and 40 percent wrong labels; the noisier the labels, the lower the curve, and all three keep rising; shaded bands show one standard deviation over draws."}}
 fig, ax = plt.subplots()
@@ -1038,9 +1052,12 @@ for name, value in [("clean_at_max", clean[n_max]), ("noisy40_at_max", noisy40[n
 glue("n_max", n_max)
 glue("sd_curve", sd_curve, fmt=".1%")
 glue("digits_dummy", float(dummy_digits), fmt=".1%")
-glue("alpha_clean", f"{curve_runs[curve_runs['labels'] == '0% wrong labels']['alpha_'].median():g}")
-glue("alpha_noisy40", f"{curve_runs[curve_runs['labels'] == '40% wrong labels']['alpha_'].median():g}")
-print(f"largest sd from 200 examples on: {sd_curve:.3f}; {n_max} examples at most")
+glue("alpha_clean", f"{curve_runs[curve_runs['labels'] == '0% wrong labels']['alpha_'].median():.3g}")
+glue("alpha_noisy40", f"{curve_runs[curve_runs['labels'] == '40% wrong labels']['alpha_'].median():.3g}")
+print(f"40% wrong labels: {noisy40[50]:.1%} at 50, {noisy40[200]:.1%} at 200, {noisy40[400]:.1%} at 400, "
+      f"{noisy40[800]:.1%} at 800, {noisy40[n_max]:.1%} at {n_max} | clean: {clean[200]:.1%} at 200, "
+      f"{clean[800]:.1%} at 800, {clean[n_max]:.1%} at {n_max}")
+print(f"largest sd from 200 examples on: {sd_curve:.3f}; dummy {dummy_digits:.1%}")
 # margins: each gap asserted exceeds the sum of the two sds over draws (each about 0.005 to 0.03)
 assert noisy40[n_max] > noisy40[50] + 0.2, "with random label noise, more data still helps"
 assert clean[n_max] > noisy40[n_max] + clean_sd[n_max] + noisy40_sd[n_max], "noisy labels lower the whole curve"
@@ -1139,8 +1156,11 @@ for name, kind in [("clean", KINDS[1]), ("random", KINDS[2]), ("systematic", KIN
                    ("narrow", KINDS[5])]:
     glue(f"gain_{name}", f"{gain[kind]:+.1%}")
     glue(f"gain_{name}_sd", float(gain_sd[kind]), fmt=".1%")
-glue("alpha_base", f"{more_table.loc[KINDS[0], 'median_alpha']:g}")
-glue("alpha_duplicates", f"{more_table.loc[KINDS[4], 'median_alpha']:g}")
+glue("alpha_base", f"{more_table.loc[KINDS[0], 'median_alpha']:.3g}")
+glue("alpha_duplicates", f"{more_table.loc[KINDS[4], 'median_alpha']:.3g}")
+print(f"median alpha: base {more_table.loc[KINDS[0], 'median_alpha']:.3g}, "
+      f"duplicates {more_table.loc[KINDS[4], 'median_alpha']:.3g}")
+print("accuracy:", ", ".join(f"{kind} {more_data[kind]:.1%}" for kind in KINDS))
 print("gain ± sd:", ", ".join(f"{kind} {gain[kind]:+.1%} ± {gain_sd[kind]:.1%}" for kind in KINDS[1:]))
 # margins: a gain is claimed only where it exceeds its own sd over draws (about 0.01 to 0.025); the
 # asserts below use that sd, or a larger fixed margin
@@ -1191,13 +1211,16 @@ assert more_table.loc[KINDS[4], "median_alpha"] < more_table.loc[KINDS[0], "medi
 # hint (`ex.q1.hint(2)` a stronger one) and `ex.q1.solution()` shows a
 # solution.
 #
-# ```{exercise} Impute with a missing indicator
+# ```{exercise} Predict, then run: a scaler fitted on all the data
 # :label: ch02-ex1
-# Write `impute_with_indicator(X_train, X)` for NumPy arrays with `NaN`
-# gaps. It returns `X` with each gap replaced by the mean of its column *in
-# `X_train`* (ignoring gaps), followed by one indicator column per feature
-# (1.0 where `X` had a gap, else 0.0): shape (n, 2 × features). Do not
-# modify the inputs.
+# Section 6 said that fitting a `StandardScaler` on all the data before
+# splitting leaks, though far less than selecting features does. Take the
+# nearest-neighbours classifier of section 5 (standardised, $k = 5$) and fit
+# its scaler on the training *and* validation birds together. Compared with
+# a scaler fitted on the training birds only, averaged over many random
+# splits, will its validation accuracy be `"higher"` (by more than a point),
+# `"about the same"` (within a point) or `"lower"`? Set
+# `prediction_scaler_leak`, *then* run the check and the experiment after it.
 # ```
 #
 # ```{solution-start} ch02-ex1
@@ -1205,6 +1228,50 @@ assert more_table.loc[KINDS[4], "median_alpha"] < more_table.loc[KINDS[0], "medi
 # ```
 
 # %% nbgrader={"grade": false, "grade_id": "ch02-ex1-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
+### BEGIN SOLUTION
+prediction_scaler_leak = "about the same"
+### END SOLUTION
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% nbgrader={"grade": true, "grade_id": "ch02-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
+ex.q1.check()
+
+# %%
+N_SCALER_SPLITS = max(10, REPEATS)
+differences = []
+for repeat in range(N_SCALER_SPLITS):
+    tr, va, _ = split_penguins(measured, seed=100 * SEED + repeat)
+    honest = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5)).fit(tr[PENGUIN_MEASUREMENTS], tr["species"])
+    scaler_on_all = StandardScaler().fit(pd.concat([tr, va])[PENGUIN_MEASUREMENTS])  # has seen the validation birds
+    leaky = KNeighborsClassifier(n_neighbors=5).fit(scaler_on_all.transform(tr[PENGUIN_MEASUREMENTS]), tr["species"])
+    differences.append(leaky.score(scaler_on_all.transform(va[PENGUIN_MEASUREMENTS]), va["species"])
+                       - honest.score(va[PENGUIN_MEASUREMENTS], va["species"]))
+differences = np.array(differences)
+print(f"scaler fitted on all the birds minus scaler fitted on the training birds, over {N_SCALER_SPLITS} splits: "
+      f"{differences.mean():+.2%} ± {differences.std(ddof=1):.2%} (sd); "
+      f"{(differences != 0).sum()} of {N_SCALER_SPLITS} splits changed at all")
+# margin: the mean change stays within one point (one validation bird is 1.4 points) at every seed tried
+assert abs(differences.mean()) < 0.01, "the scaler's leak does not move the score"
+
+# %% [markdown]
+# ```{exercise} Implement imputation with a missing indicator
+# :label: ch02-ex2
+# Write `impute_with_indicator(X_train, X)` for NumPy arrays with `NaN`
+# gaps: what `SimpleImputer(add_indicator=True)` did in section 3. It
+# returns `X` with each gap replaced by the mean of its column *in
+# `X_train`* (ignoring gaps), followed by one indicator column per feature
+# (1.0 where `X` had a gap, else 0.0): shape (n, 2 × features). Do not
+# modify the inputs.
+# ```
+#
+# ```{solution-start} ch02-ex2
+# :class: dropdown
+# ```
+
+# %% nbgrader={"grade": false, "grade_id": "ch02-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
 def impute_with_indicator(X_train, X):
     ### BEGIN SOLUTION
     means = np.nanmean(X_train, axis=0)
@@ -1218,66 +1285,49 @@ def impute_with_indicator(X_train, X):
 # ```{solution-end}
 # ```
 
-# %% nbgrader={"grade": true, "grade_id": "ch02-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-ex.q1.check()
-
-# %% [markdown]
-# ```{exercise} One-hot encoding by hand
-# :label: ch02-ex2
-# Write `one_hot(values, categories)`: for a list of `values` and the list
-# of known `categories`, return a float array of shape
-# (len(values), len(categories)) with a 1 in the column of each value's
-# category. A value that is not among the categories gets a row of zeros
-# (what `OneHotEncoder(handle_unknown="ignore")` does).
-# ```
-#
-# ```{solution-start} ch02-ex2
-# :class: dropdown
-# ```
-
-# %% nbgrader={"grade": false, "grade_id": "ch02-ex2-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
-def one_hot(values, categories):
-    ### BEGIN SOLUTION
-    matches = np.asarray(values, dtype=object)[:, None] == np.asarray(categories, dtype=object)[None, :]
-    return matches.astype(float)
-    ### END SOLUTION
-
-
-# %% [markdown]
-# ```{solution-end}
-# ```
-
 # %% nbgrader={"grade": true, "grade_id": "ch02-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 ex.q2.check()
 
 # %% [markdown]
-# ```{exercise} A stratified split
+# ```{exercise} Diagnose: a score too good to be true
 # :label: ch02-ex3
-# Write `stratified_split(y, test_fraction, seed)` that returns
-# `(train_indices, test_indices)`, integer positions into the label array
-# `y`, such that every sample is in exactly one part, each class sends
-# `round(test_fraction × its size)` samples to the test part, and which
-# samples go there is random (a different `seed` gives a different split).
-# Do not use scikit-learn.
-# ```
+# A colleague predicts a penguin's sex from its species and measurements.
+# To have more data, they "augment" it: each bird is added twice more with
+# a little noise on every measurement. Then they split the rows at random
+# and report the validation accuracy of a 1-nearest-neighbour model, printed
+# below. Section 6 measured {glue:text}`group_real_1nn_group` for this
+# model on the real birds.
+# Which single cause explains the colleague's higher score? Set `diagnosis`
+# to one letter:
 #
+# - `"A"`: the scaler was fitted on the validation rows too;
+# - `"B"`: copies of the same bird are on both sides of the split;
+# - `"C"`: a 1-nearest-neighbour model overfits, which inflates validation scores;
+# - `"D"`: the classes are unbalanced, so accuracy flatters the model.
+# ```
+
+# %%
+noise = np.random.default_rng(SEED)
+augmented = pd.concat([birds] + [
+    birds.assign(**{column: birds[column] + noise.normal(0, error, len(birds)) for column, error in MEASUREMENT_ERROR.items()})
+    for _ in range(2)
+])
+aug_train, aug_val = train_test_split(augmented, test_size=0.2, random_state=SEED, stratify=augmented["sex"])
+colleague = make_pipeline(sex_features(), KNeighborsClassifier(n_neighbors=1)).fit(aug_train[SEX_FEATURES], aug_train["sex"])
+colleague_score = colleague.score(aug_val[SEX_FEATURES], aug_val["sex"])
+colleague_dummy = DummyClassifier().fit(aug_train[SEX_FEATURES], aug_train["sex"]).score(aug_val[SEX_FEATURES], aug_val["sex"])
+print(f"colleague: {len(aug_train)} training rows, {len(aug_val)} validation rows | 1-NN validation accuracy "
+      f"{colleague_score:.1%} | dummy {colleague_dummy:.1%}")
+
+# %% [markdown]
 # ```{solution-start} ch02-ex3
 # :class: dropdown
 # ```
 
 # %% nbgrader={"grade": false, "grade_id": "ch02-ex3-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
-def stratified_split(y, test_fraction, seed):
-    ### BEGIN SOLUTION
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for label in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == label))
-        n_test = int(round(test_fraction * len(members)))
-        test.extend(members[:n_test])
-        train.extend(members[n_test:])
-    return np.array(train), np.array(test)
-    ### END SOLUTION
-
+### BEGIN SOLUTION
+diagnosis = "B"
+### END SOLUTION
 
 # %% [markdown]
 # ```{solution-end}
@@ -1287,14 +1337,35 @@ def stratified_split(y, test_fraction, seed):
 ex.q3.check()
 
 # %% [markdown]
-# ```{exercise} Feature selection without leakage
+# The fix: split the *birds* first, then augment the training part only, and
+# validate on birds the model has never seen in any copy.
+
+# %%
+fixed_scores = []
+for repeat in range(N_GROUP_SEEDS):
+    bird_train, bird_val = train_test_split(birds, test_size=0.2, random_state=100 * SEED + repeat, stratify=birds["sex"])
+    copies = np.random.default_rng(100 * SEED + repeat)
+    train_augmented = pd.concat([bird_train] + [
+        bird_train.assign(**{c: bird_train[c] + copies.normal(0, e, len(bird_train)) for c, e in MEASUREMENT_ERROR.items()})
+        for _ in range(2)
+    ])
+    fixed = make_pipeline(sex_features(), KNeighborsClassifier(n_neighbors=1))
+    fixed_scores.append(fixed.fit(train_augmented[SEX_FEATURES], train_augmented["sex"]).score(bird_val[SEX_FEATURES], bird_val["sex"]))
+print(f"split first, augment the training birds only: {np.mean(fixed_scores):.1%} ± {np.std(fixed_scores, ddof=1):.1%} "
+      f"over {N_GROUP_SEEDS} splits, against the colleague's {colleague_score:.1%}")
+# margin: the colleague's inflation (about 9 points) is several times the spread of the honest score (2-3 points)
+assert colleague_score > np.mean(fixed_scores) + max(0.04, 2 * np.std(fixed_scores, ddof=1))
+
+# %% [markdown]
+# ```{exercise} Implement a group split
 # :label: ch02-ex4
-# Write `honest_cv_score(X, y, k)` that returns the mean 5-fold
-# cross-validated accuracy of "keep the `k` features with the highest
-# ANOVA F-score (`SelectKBest(f_classif, k=k)`), then a logistic
-# regression", estimated without leakage. The check runs it on pure noise,
-# where an honest estimate is near 50%, and on data where a few features do
-# predict the label.
+# Write `group_split(groups, test_fraction, seed)` without scikit-learn.
+# `groups` is an array with one group name per row (e.g. which bird the row
+# measures). Return `(train_indices, test_indices)`, integer positions into
+# `groups`, such that every row is in exactly one part, no group has rows in
+# both, the test part holds `round(test_fraction × number of groups)` whole
+# groups, and which groups go there is random (a different `seed` gives a
+# different split).
 # ```
 #
 # ```{solution-start} ch02-ex4
@@ -1302,10 +1373,13 @@ ex.q3.check()
 # ```
 
 # %% nbgrader={"grade": false, "grade_id": "ch02-ex4-answer", "locked": false, "schema_version": 3, "solution": true} tags=["solution"]
-def honest_cv_score(X, y, k):
+def group_split(groups, test_fraction, seed):
     ### BEGIN SOLUTION
-    model = make_pipeline(SelectKBest(f_classif, k=k), LogisticRegression())
-    return float(cross_val_score(model, X, y, cv=5).mean())
+    groups = np.asarray(groups)
+    names = np.random.default_rng(seed).permutation(np.unique(groups))
+    test_groups = names[: int(round(test_fraction * len(names)))]
+    in_test = np.isin(groups, test_groups)
+    return np.flatnonzero(~in_test), np.flatnonzero(in_test)
     ### END SOLUTION
 
 
@@ -1330,10 +1404,13 @@ ex.q4.check()
 #   ordinal codes for ordered ones (or for trees); neither for identifiers.
 # - **Scale** features with training statistics: nearest neighbours measure
 #   distances, and gradient descent converges slowly or diverges when
-#   features differ in scale by orders of magnitude.
+#   features differ in scale by orders of magnitude. Compare scalings fairly:
+#   each gets its own learning-rate grid, with its best value inside it.
 # - **Leakage** inflates scores, on pure noise up to far above chance; every
 #   step that learns from data belongs inside a `Pipeline` that is fitted on
-#   training data only.
+#   training data only. When rows repeat an individual, split by individual
+#   (a group split), and check first that the group column really names
+#   individuals: the penguins' `Individual ID` does not.
 # - `helpers.data.to_tensors` and `DataSet.tensors` turn prepared data into
 #   the `float32` / `int64` tensors PyTorch trains on.
 # - **More data** helps when it is new, correctly labelled and diverse;

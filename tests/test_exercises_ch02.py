@@ -12,7 +12,7 @@ group_split = SOLUTIONS["group_split"]
 
 
 def test_reference_solutions_pass():
-    for question in (ex.q1, ex.q2, ex.q3, ex.q4):
+    for question in (ex.q1, ex.q2, ex.q3, ex.q4, ex.q5):
         result = question.evaluate(SOLUTIONS[question.answer_name])
         assert result.correct, f"{question.name}: {result}"
 
@@ -105,3 +105,25 @@ def test_group_split_check_rejects_row_splits_unseeded_masks_and_row_fractions()
     result = ex.q4.evaluate(crashes)
     assert result.status == "incorrect" and "ValueError" in result.message
     assert ex.q4.evaluate(lambda groups, test_fraction, seed: None).status == "not attempted"
+
+
+def test_scaling_experiment_check_rejects_untuned_divergent_and_wrong_claims():
+    right = {"centre only": 1e-5, "scale only": 0.3, "more important": "scale"}
+    assert ex.q5.evaluate(right).correct
+    assert ex.q5.evaluate({**right, "centre only": 1e-6, "scale only": 1.0}).correct  # a decade grid's best values
+    cases = [
+        ({**right, "centre only": 1e-3}, "diverges"),  # the standardised features' kind of rate
+        ({**right, "scale only": 1e3}, "diverges"),
+        ({**right, "centre only": 1e-9}, "wider grid"),  # stopped at the small end of a narrow grid
+        ({**right, "scale only": 10.0}, "wider grid"),
+        ({**right, "more important": "centre"}, "disagree"),
+        ({**right, "more important": "both"}, '"centre" or "scale"'),
+        ({**right, "scale only": -0.1}, "positive"),
+        ({**right, "scale only": "0.3"}, "positive"),
+        ({"centre only": 1e-5, "scale only": 0.3}, "keys"),
+        ([1e-5, 0.3, "scale"], "keys"),
+    ]
+    for answer, word in cases:
+        result = ex.q5.evaluate(answer)
+        assert result.status == "incorrect" and word in result.message, (answer, result)
+    assert ex.q5.evaluate(None).status == "not attempted"

@@ -3,12 +3,16 @@
 - q1 ``prediction_scaler_leak`` (predict, then run): how much a scaler fitted on all the data moves the score;
 - q2 ``impute_with_indicator`` (implement): mean imputation with training means, plus missing indicators;
 - q3 ``diagnosis`` (diagnose): why a colleague's validation score is too good;
-- q4 ``group_split`` (implement): a train/test split that keeps every group on one side.
+- q4 ``group_split`` (implement): a train/test split that keeps every group on one side;
+- q5 ``scaling_experiment`` (experiment): centring or scaling, each with its own tuned learning rate,
+  verified by gradient descent runs the checker makes itself.
 
 Each checker builds its own inputs, so it never depends on the notebook's state.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -137,6 +141,83 @@ def _check_group_split(group_split) -> None:
 
 
 # --------------------------------------------------------------------------
+# Exercise 5: centre or scale? An experiment with a tuned rate for each
+# --------------------------------------------------------------------------
+
+GD_STEPS = 200
+TOLERANCE = 0.05  # the learner's rate must reach the best loss on a fine grid within this much
+VERSIONS = ("centre only", "scale only")
+
+
+def _softmax_gd_final_loss(X, y, learning_rate, steps=GD_STEPS, n_classes=3) -> float:
+    """The chapter's full-batch softmax regression: the training loss before the last step."""
+    n, d = X.shape
+    W, b = np.zeros((d, n_classes)), np.zeros(n_classes)
+    Y = np.eye(n_classes)[y]
+    loss = np.nan
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(steps):
+            Z = X @ W + b
+            Z = Z - Z.max(axis=1, keepdims=True)
+            log_P = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+            loss = -log_P[np.arange(n), y].mean()
+            G = (np.exp(log_P) - Y) / n
+            W, b = W - learning_rate * X.T @ G, b - learning_rate * G.sum(axis=0)
+    return float(loss) if np.isfinite(loss) else np.inf
+
+
+@functools.lru_cache(maxsize=1)
+def _scaling_versions():
+    """The training birds of the chapter's split with seed 0, centred only and scaled only."""
+    from sklearn.model_selection import train_test_split
+
+    from helpers.data import PENGUIN_MEASUREMENTS, load_penguins_frame
+
+    measured = load_penguins_frame().dropna(subset=PENGUIN_MEASUREMENTS)
+    rest, _ = train_test_split(measured, test_size=0.2, random_state=0, stratify=measured["species"])
+    train, _ = train_test_split(rest, test_size=0.25, random_state=0, stratify=rest["species"])
+    classes = sorted(measured["species"].unique())
+    X = train[PENGUIN_MEASUREMENTS].to_numpy(float)
+    y = train["species"].map({name: i for i, name in enumerate(classes)}).to_numpy()
+    return {"centre only": X - X.mean(axis=0), "scale only": X / X.std(axis=0)}, y
+
+
+@functools.lru_cache(maxsize=1)
+def _best_losses():
+    versions, y = _scaling_versions()
+    grid = 10.0 ** np.arange(-10, 3.01, 0.5)
+    return {name: min(_softmax_gd_final_loss(X, y, lr) for lr in grid) for name, X in versions.items()}
+
+
+def _check_scaling_experiment(answer) -> None:
+    if not isinstance(answer, dict) or set(answer) != {*VERSIONS, "more important"}:
+        raise Incorrect('set scaling_experiment to a dict with the keys "centre only", "scale only" '
+                        '(your best learning rate for each) and "more important" ("centre" or "scale")')
+    versions, y = _scaling_versions()
+    best = _best_losses()
+    for name in VERSIONS:
+        rate = answer[name]
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(rate) or rate <= 0:
+            raise Incorrect(f'the learning rate for "{name}" must be a positive number, got {rate!r}')
+        loss = _softmax_gd_final_loss(versions[name], y, float(rate))
+        if not np.isfinite(loss) or loss > np.log(3) + 0.01:
+            raise Incorrect(f'with a learning rate of {rate:g}, gradient descent on the "{name}" features '
+                            f"diverges (training loss {loss:.3g} after {GD_STEPS} steps, worse than a uniform "
+                            "guess): try smaller rates")
+        if loss > best[name] + TOLERANCE:
+            raise Incorrect(f'with a learning rate of {rate:g}, the "{name}" features reach a training loss of '
+                            f"{loss:.3f} after {GD_STEPS} steps, but a better rate reaches {best[name]:.3f}: "
+                            "search a wider grid (several orders of magnitude, both ways) and take its best value")
+    claim = answer["more important"]
+    if not isinstance(claim, str) or claim.strip().lower() not in ("centre", "scale"):
+        raise Incorrect('set "more important" to "centre" or "scale"')
+    if claim.strip().lower() == "centre":
+        raise Incorrect(f"your two tuned runs disagree: centring alone reaches a loss of about "
+                        f"{best['centre only']:.2f}, scaling alone about {best['scale only']:.2f}")
+
+
+# --------------------------------------------------------------------------
 # The exercises
 # --------------------------------------------------------------------------
 
@@ -189,4 +270,20 @@ q4 = Exercise(
         "round(test_fraction x number of groups) as test groups, then turn group membership into row positions.",
     ],
     success="whole groups on each side, chosen at random: what GroupShuffleSplit does.",
+)
+
+q5 = Exercise(
+    "Exercise 5 (experiment: centre or scale?)",
+    answer_name="scaling_experiment",
+    checker=_check_scaling_experiment,
+    hints=[
+        "A fair comparison gives each version its own learning rate, chosen from a grid wide enough that the "
+        "best value is not at either end.",
+        "Build the two versions of the training features from their training mean and standard deviation; for "
+        "each, run the chapter's softmax_regression_gd for 200 steps at every rate of a grid of powers of ten "
+        "(from far too small to divergent), keep the rate with the lowest final training loss, then compare "
+        "the two best losses.",
+    ],
+    success="each version tuned on its own grid: dividing by the standard deviation does most of the work, "
+            "centring alone leaves the features' very different scales in place.",
 )

@@ -86,6 +86,7 @@ def learning_curve_with_label_noise(
     systematic: bool = False,
     repeats: int = 3,
     seed: int = 0,
+    record: tuple = (),
 ) -> pd.DataFrame:
     """Accuracy on ``evaluate_on`` of models trained on the first ``n`` training samples.
 
@@ -98,8 +99,10 @@ def learning_curve_with_label_noise(
     smaller ones. The evaluation labels are always clean.
 
     Returns a DataFrame with columns ``size``, ``repeat`` and ``accuracy``
-    (one row per fit); average over repeats with
-    ``frame.groupby("size").accuracy.mean()``.
+    (one row per fit), plus one column per name in ``record``: that attribute
+    of the fitted model (e.g. ``record=("alpha_",)`` for the regularisation
+    strength a ``RidgeClassifierCV`` chose). Average over repeats with
+    ``frame.groupby("size").accuracy.agg(["mean", "std"])``.
     """
     if not callable(make_model):
         raise TypeError("make_model must be a function returning a fresh model, e.g. lambda: RidgeClassifier()")
@@ -119,7 +122,12 @@ def learning_curve_with_label_noise(
         )
         for n in sizes:
             model = make_model().fit(X_train[order[:n]], y_noisy[:n])
-            rows.append({"size": n, "repeat": repeat, "accuracy": float(model.score(X_eval, y_eval))})
+            row = {"size": n, "repeat": repeat, "accuracy": float(model.score(X_eval, y_eval))}
+            for name in record:
+                if not hasattr(model, name):
+                    raise AttributeError(f"the fitted {type(model).__name__} has no attribute {name!r} to record")
+                row[name] = getattr(model, name)
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -94,6 +94,19 @@ def test_learning_curve_shape_and_noise_effect():
     assert wrong.accuracy.iloc[0] < 0.5, "systematically wrong labels teach the wrong rule"
 
 
+def test_learning_curve_records_fitted_attributes():
+    from sklearn.linear_model import RidgeClassifierCV
+
+    train, val = _blobs(100, 0), _blobs(100, 1)
+    alphas = [0.1, 1.0, 10.0]
+    curve = learning_curve_with_label_noise(lambda: RidgeClassifierCV(alphas=alphas), train, val, [50, 100],
+                                            repeats=2, record=("alpha_",))
+    assert list(curve.columns) == ["size", "repeat", "accuracy", "alpha_"]
+    assert curve.alpha_.isin(alphas).all()
+    with pytest.raises(AttributeError, match="no attribute 'alpha_'"):
+        learning_curve_with_label_noise(RidgeClassifier, train, val, [50], repeats=1, record=("alpha_",))
+
+
 def test_learning_curve_rejects_bad_input():
     train = _blobs(30, 0)
     with pytest.raises(TypeError, match="fresh model"):

@@ -1,16 +1,45 @@
 """Checks for the exercises of Chapter 2, "Preparing the data".
 
+- q1 ``prediction_scaler_leak`` (predict, then run): how much a scaler fitted on all the data moves the score;
+- q2 ``impute_with_indicator`` (implement): mean imputation with training means, plus missing indicators;
+- q3 ``diagnosis`` (diagnose): why a colleague's validation score is too good;
+- q4 ``group_split`` (implement): a train/test split that keeps every group on one side;
+- q5 ``scaling_experiment`` (experiment): centring or scaling, each with its own tuned learning rate,
+  verified by gradient descent runs the checker makes itself.
+
 Each checker builds its own inputs, so it never depends on the notebook's state.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from helpers.exercises import Exercise, Incorrect, call_answer, expect_callable, expect_close, expect_number
+from helpers.exercises import Exercise, Incorrect, call_answer, expect_callable, expect_close
 
 # --------------------------------------------------------------------------
-# Exercise 1: impute with the training means, and say what was missing
+# Exercise 1: predict, then run
+# --------------------------------------------------------------------------
+
+PREDICTIONS = ("higher", "about the same", "lower")
+
+
+def _check_prediction(prediction) -> None:
+    if not isinstance(prediction, str) or prediction.strip().lower() not in PREDICTIONS:
+        raise Incorrect(f"set prediction_scaler_leak to one of {', '.join(repr(p) for p in PREDICTIONS)}")
+    answer = prediction.strip().lower()
+    if answer == "higher":
+        raise Incorrect("the run below disagrees: it is a leak, but a scaler learns only a mean and a standard "
+                        "deviation per feature, and the validation birds barely move them. Run it and compare "
+                        "the change with its spread.")
+    if answer == "lower":
+        raise Incorrect("the run below disagrees: a leak can only make the validation score optimistic, and this "
+                        "one is too small to move it at all. Run it and see.")
+
+
+# --------------------------------------------------------------------------
+# Exercise 2: impute with the training means, and say what was missing
 # --------------------------------------------------------------------------
 
 
@@ -55,94 +84,137 @@ def _check_impute(impute_with_indicator) -> None:
 
 
 # --------------------------------------------------------------------------
-# Exercise 2: one-hot encoding by hand
+# Exercise 3: diagnose
 # --------------------------------------------------------------------------
 
+WHY_NOT = {
+    "A": "the scaler sits inside the pipeline, so it is fitted on the training rows only; and exercise 1 "
+         "measured that even a scaler fitted on all the rows leaves the score unchanged.",
+    "C": "a model that overfits does *worse* on validation data, not better; and the same 1-nearest-neighbour "
+         "model scored far lower on the real data in section 6.",
+    "D": "the two sexes are about equally frequent (the run prints the dummy's score, about 50%), so accuracy "
+         "is a fair measure here.",
+}
 
-def _check_one_hot(one_hot) -> None:
-    expect_callable(one_hot, "a function one_hot(values, categories)")
-    categories = ["Biscoe", "Dream", "Torgersen"]
-    values = ["Dream", "Biscoe", "Dream", "Torgersen"]
-    result = np.asarray(call_answer(one_hot, values, categories), dtype=float)
-    if result.ndim == 1:
-        raise Incorrect("you returned one number per value: that is an ordinal code; one-hot gives one column per category")
-    expected = np.array([[0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
-    expect_close(result, expected, what="one_hot(values, categories)")
-    try:
-        unknown = np.asarray(one_hot(["Dream", "Anvers"], categories), dtype=float)
-    except Exception as error:  # noqa: BLE001 - the learner's code, any failure is feedback
-        raise Incorrect(
-            f"a category not in `categories` made your function raise {type(error).__name__}; "
-            "give it a row of zeros instead"
-        ) from None
-    expect_close(unknown, [[0, 1, 0], [0, 0, 0]], what="the encoding of an unknown category (a row of zeros)")
-    reordered = np.asarray(one_hot(values, ["Torgersen", "Dream", "Biscoe"]), dtype=float)
-    expect_close(reordered, expected[:, ::-1], what="the encoding with the categories in another order")
+
+def _check_diagnosis(diagnosis) -> None:
+    if not isinstance(diagnosis, str) or diagnosis.strip().upper() not in ("A", "B", "C", "D"):
+        raise Incorrect('set diagnosis to one letter: "A", "B", "C" or "D"')
+    letter = diagnosis.strip().upper()
+    if letter in WHY_NOT:
+        raise Incorrect(f"not {letter}: {WHY_NOT[letter]}")
 
 
 # --------------------------------------------------------------------------
-# Exercise 3: a stratified split by hand
+# Exercise 4: a group split by hand
 # --------------------------------------------------------------------------
 
 
-def _check_stratified_split(stratified_split) -> None:
-    expect_callable(stratified_split, "a function stratified_split(y, test_fraction, seed)")
-    y = np.repeat([0, 1, 2], [400, 80, 20])
-    np.random.default_rng(0).shuffle(y)
-    splits = []
+def _check_group_split(group_split) -> None:
+    expect_callable(group_split, "a function group_split(groups, test_fraction, seed)")
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 6, size=40)  # 40 groups of 1 to 5 rows, in shuffled order
+    groups = rng.permutation(np.repeat(np.array([f"bird{i}" for i in range(40)]), sizes))
+    n_groups = 40
+    tests = []
     for seed in (0, 1, 2):
-        result = call_answer(stratified_split, y.copy(), 0.3, seed)
+        result = call_answer(group_split, groups.copy(), 0.25, seed)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise Incorrect("return a pair (train_indices, test_indices)")
         train, test = (np.asarray(part) for part in result)
         if train.dtype.kind not in "iu" or test.dtype.kind not in "iu":
-            raise Incorrect("return integer positions into y (e.g. from np.flatnonzero), not booleans or labels")
-        if len(np.intersect1d(train, test)) or len(train) + len(test) != len(y) or len(np.unique(np.r_[train, test])) != len(y):
-            raise Incorrect("every sample must be in exactly one of the two parts")
-        for label, count in zip(*np.unique(y, return_counts=True)):
-            in_test = int((y[test] == label).sum())
-            if abs(in_test - 0.3 * count) > 1:
-                raise Incorrect(
-                    f"class {label} has {count} samples and {in_test} of them in the test part; "
-                    f"a stratified split puts about 30% of *each* class there"
-                )
-        splits.append(np.sort(test))
-    if all(np.array_equal(splits[0], other) for other in splits[1:]):
-        raise Incorrect("every seed gives the same split: shuffle each class with a generator seeded by `seed`")
+            raise Incorrect("return integer positions into groups (e.g. from np.flatnonzero), not booleans or names")
+        both = np.concatenate([train, test])
+        if len(both) != len(groups) or len(np.unique(both)) != len(groups) or both.min() < 0 or both.max() >= len(groups):
+            raise Incorrect("every row must be in exactly one of the two parts")
+        shared = np.intersect1d(groups[train], groups[test])
+        if len(shared):
+            raise Incorrect(f"{len(shared)} groups (e.g. {shared[0]!r}) have rows on both sides: "
+                            "send whole groups, never single rows")
+        n_test_groups = len(np.unique(groups[test]))
+        if n_test_groups != int(round(0.25 * n_groups)):
+            raise Incorrect(f"with {n_groups} groups and test_fraction 0.25 the test part should hold "
+                            f"{int(round(0.25 * n_groups))} whole groups; yours holds {n_test_groups}")
+        tests.append(np.sort(test))
+    if all(np.array_equal(tests[0], other) for other in tests[1:]):
+        raise Incorrect("every seed gives the same split: choose the test groups with a generator seeded by `seed`")
 
 
 # --------------------------------------------------------------------------
-# Exercise 4: feature selection without leakage
+# Exercise 5: centre or scale? An experiment with a tuned rate for each
 # --------------------------------------------------------------------------
 
-
-def _noise_and_signal(seed: int):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(80, 1000))
-    y_noise = rng.permutation(np.arange(80) % 2)
-    y_signal = rng.permutation(np.arange(80) % 2)
-    X_signal = X.copy()
-    X_signal[:, :5] += 1.5 * (2 * y_signal[:, None] - 1)  # 5 features move with the label
-    return X, y_noise, X_signal, y_signal
+GD_STEPS = 200
+TOLERANCE = 0.05  # the learner's rate must reach the best loss on a fine grid within this much
+VERSIONS = ("centre only", "scale only")
 
 
-def _check_honest_score(honest_cv_score) -> None:
-    expect_callable(honest_cv_score, "a function honest_cv_score(X, y, k)")
-    X, y_noise, X_signal, y_signal = _noise_and_signal(3)
-    on_noise = expect_number(call_answer(honest_cv_score, X, y_noise, 10), "an accuracy (a number between 0 and 1)")
-    if not 0 <= on_noise <= 1:
-        raise Incorrect(f"an accuracy lies between 0 and 1, got {on_noise}")
-    if on_noise > 0.7:
-        raise Incorrect(
-            f"on pure noise your score is {on_noise:.0%}, far above the 50% any model can really reach: "
-            "the held-out folds still help choose the features"
-        )
-    on_signal = expect_number(call_answer(honest_cv_score, X_signal, y_signal, 10), "an accuracy")
-    if on_signal < 0.75:
-        raise Incorrect(
-            f"when 5 of the features do predict the label, your score is only {on_signal:.0%}: "
-            "select the k best features and fit a classifier on them (in each fold)"
-        )
+def _softmax_gd_final_loss(X, y, learning_rate, steps=GD_STEPS, n_classes=3) -> float:
+    """The chapter's full-batch softmax regression: the training loss before the last step."""
+    n, d = X.shape
+    W, b = np.zeros((d, n_classes)), np.zeros(n_classes)
+    Y = np.eye(n_classes)[y]
+    loss = np.nan
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(steps):
+            Z = X @ W + b
+            Z = Z - Z.max(axis=1, keepdims=True)
+            log_P = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+            loss = -log_P[np.arange(n), y].mean()
+            G = (np.exp(log_P) - Y) / n
+            W, b = W - learning_rate * X.T @ G, b - learning_rate * G.sum(axis=0)
+    return float(loss) if np.isfinite(loss) else np.inf
+
+
+@functools.lru_cache(maxsize=1)
+def _scaling_versions():
+    """The training birds of the chapter's split with seed 0, centred only and scaled only."""
+    from sklearn.model_selection import train_test_split
+
+    from helpers.data import PENGUIN_MEASUREMENTS, load_penguins_frame
+
+    measured = load_penguins_frame().dropna(subset=PENGUIN_MEASUREMENTS)
+    rest, _ = train_test_split(measured, test_size=0.2, random_state=0, stratify=measured["species"])
+    train, _ = train_test_split(rest, test_size=0.25, random_state=0, stratify=rest["species"])
+    classes = sorted(measured["species"].unique())
+    X = train[PENGUIN_MEASUREMENTS].to_numpy(float)
+    y = train["species"].map({name: i for i, name in enumerate(classes)}).to_numpy()
+    return {"centre only": X - X.mean(axis=0), "scale only": X / X.std(axis=0)}, y
+
+
+@functools.lru_cache(maxsize=1)
+def _best_losses():
+    versions, y = _scaling_versions()
+    grid = 10.0 ** np.arange(-10, 3.01, 0.5)
+    return {name: min(_softmax_gd_final_loss(X, y, lr) for lr in grid) for name, X in versions.items()}
+
+
+def _check_scaling_experiment(answer) -> None:
+    if not isinstance(answer, dict) or set(answer) != {*VERSIONS, "more important"}:
+        raise Incorrect('set scaling_experiment to a dict with the keys "centre only", "scale only" '
+                        '(your best learning rate for each) and "more important" ("centre" or "scale")')
+    versions, y = _scaling_versions()
+    best = _best_losses()
+    for name in VERSIONS:
+        rate = answer[name]
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(rate) or rate <= 0:
+            raise Incorrect(f'the learning rate for "{name}" must be a positive number, got {rate!r}')
+        loss = _softmax_gd_final_loss(versions[name], y, float(rate))
+        if not np.isfinite(loss) or loss > np.log(3) + 0.01:
+            raise Incorrect(f'with a learning rate of {rate:g}, gradient descent on the "{name}" features '
+                            f"diverges (training loss {loss:.3g} after {GD_STEPS} steps, worse than a uniform "
+                            "guess): try smaller rates")
+        if loss > best[name] + TOLERANCE:
+            raise Incorrect(f'with a learning rate of {rate:g}, the "{name}" features reach a training loss of '
+                            f"{loss:.3f} after {GD_STEPS} steps, but a better rate reaches {best[name]:.3f}: "
+                            "search a wider grid (several orders of magnitude, both ways) and take its best value")
+    claim = answer["more important"]
+    if not isinstance(claim, str) or claim.strip().lower() not in ("centre", "scale"):
+        raise Incorrect('set "more important" to "centre" or "scale"')
+    if claim.strip().lower() == "centre":
+        raise Incorrect(f"your two tuned runs disagree: centring alone reaches a loss of about "
+                        f"{best['centre only']:.2f}, scaling alone about {best['scale only']:.2f}")
 
 
 # --------------------------------------------------------------------------
@@ -150,7 +222,20 @@ def _check_honest_score(honest_cv_score) -> None:
 # --------------------------------------------------------------------------
 
 q1 = Exercise(
-    "Exercise 1 (impute with a missing indicator)",
+    "Exercise 1 (predict, then run: a scaler fitted on all the data)",
+    answer_name="prediction_scaler_leak",
+    checker=_check_prediction,
+    hints=[
+        "Think about how much information about the validation birds a fitted StandardScaler can carry.",
+        "It keeps two numbers per feature. Adding a fifth of the birds to the data they are computed from moves "
+        "a mean by a small fraction of a standard deviation: compare that with the distances between species.",
+    ],
+    success="a leak in principle, no measurable effect here: the run below shows it. Feature selection, which "
+            "looks at the labels, was another matter.",
+)
+
+q2 = Exercise(
+    "Exercise 2 (impute with a missing indicator)",
     answer_name="impute_with_indicator",
     checker=_check_impute,
     hints=[
@@ -162,38 +247,43 @@ q1 = Exercise(
     success="gaps filled with the training means, and the model can still see where they were.",
 )
 
-q2 = Exercise(
-    "Exercise 2 (one-hot encoding)",
-    answer_name="one_hot",
-    checker=_check_one_hot,
-    hints=[
-        "Start from an array of zeros with one row per value and one column per category.",
-        "Compare every value with every category at once, broadcasting a column of values against a row of "
-        "categories: the booleans you get are already the answer.",
-    ],
-    success="one column per category, and an unknown category is a row of zeros.",
-)
-
 q3 = Exercise(
-    "Exercise 3 (a stratified split)",
-    answer_name="stratified_split",
-    checker=_check_stratified_split,
+    "Exercise 3 (diagnose: a score too good to be true)",
+    answer_name="diagnosis",
+    checker=_check_diagnosis,
     hints=[
-        "Split each class on its own, then put the parts together.",
-        "For each label, shuffle the positions of its samples with a generator seeded by `seed`, then send "
-        "the first round(test_fraction x class size) of them to the test part and the rest to training.",
+        "Ask of each row of the colleague's validation set: does the training set hold something it should not?",
+        "Follow one bird through the code: where do its copies end up after the random split, and what does a "
+        "1-nearest-neighbour model do with a validation row whose near-twin is in training?",
     ],
-    success="each class keeps its share in both parts.",
+    success="the copies of one bird land on both sides of a split made after the augmentation. Split (by bird) "
+            "first, then augment the training part only: the next cell does it.",
 )
 
 q4 = Exercise(
-    "Exercise 4 (feature selection without leakage)",
-    answer_name="honest_cv_score",
-    checker=_check_honest_score,
+    "Exercise 4 (a group split)",
+    answer_name="group_split",
+    checker=_check_group_split,
     hints=[
-        "Anything fitted on data, the feature selection included, must be refitted on the training folds only.",
-        "Chain the selection (SelectKBest with the F-test, k features) and a logistic regression into one "
-        "pipeline, so that 5-fold cross-validation refits both in every fold; return the mean fold score.",
+        "Decide the split for groups, not for rows: first choose which groups go to the test part.",
+        "Take the distinct group names, shuffle them with a generator seeded by `seed`, keep the first "
+        "round(test_fraction x number of groups) as test groups, then turn group membership into row positions.",
     ],
-    success="near chance on noise, well above it when there is signal: an honest estimate.",
+    success="whole groups on each side, chosen at random: what GroupShuffleSplit does.",
+)
+
+q5 = Exercise(
+    "Exercise 5 (experiment: centre or scale?)",
+    answer_name="scaling_experiment",
+    checker=_check_scaling_experiment,
+    hints=[
+        "A fair comparison gives each version its own learning rate, chosen from a grid wide enough that the "
+        "best value is not at either end.",
+        "Build the two versions of the training features from their training mean and standard deviation; for "
+        "each, run the chapter's softmax_regression_gd for 200 steps at every rate of a grid of powers of ten "
+        "(from far too small to divergent), keep the rate with the lowest final training loss, then compare "
+        "the two best losses.",
+    ],
+    success="each version tuned on its own grid: dividing by the standard deviation does most of the work, "
+            "centring alone leaves the features' very different scales in place.",
 )

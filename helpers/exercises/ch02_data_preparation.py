@@ -223,6 +223,7 @@ def _check_scaling_experiment(answer) -> None:
 
 q1 = Exercise(
     "Exercise 1 (predict, then run: a scaler fitted on all the data)",
+    kind="predict",
     answer_name="prediction_scaler_leak",
     checker=_check_prediction,
     hints=[
@@ -236,6 +237,7 @@ q1 = Exercise(
 
 q2 = Exercise(
     "Exercise 2 (impute with a missing indicator)",
+    kind="implement",
     answer_name="impute_with_indicator",
     checker=_check_impute,
     hints=[
@@ -249,6 +251,7 @@ q2 = Exercise(
 
 q3 = Exercise(
     "Exercise 3 (diagnose: a score too good to be true)",
+    kind="diagnose",
     answer_name="diagnosis",
     checker=_check_diagnosis,
     hints=[
@@ -262,6 +265,7 @@ q3 = Exercise(
 
 q4 = Exercise(
     "Exercise 4 (a group split)",
+    kind="implement",
     answer_name="group_split",
     checker=_check_group_split,
     hints=[
@@ -274,6 +278,7 @@ q4 = Exercise(
 
 q5 = Exercise(
     "Exercise 5 (experiment: centre or scale?)",
+    kind="experiment",
     answer_name="scaling_experiment",
     checker=_check_scaling_experiment,
     hints=[

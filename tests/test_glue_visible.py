@@ -11,18 +11,7 @@ import pytest
 from conftest import chapter_sources
 from notebook_support import glued_values_not_visible
 
-# Chapters written before this rule; issue 10 (the fair-evidence revision) brings them up to it.
-# strict: the test fails as soon as one of them passes, so the entry must then be removed.
-NOT_YET = {f"{n:02d}" for n in range(1, 9)}
-
-PARAMS = [
-    pytest.param(
-        p.with_suffix(".ipynb"),
-        id=p.stem,
-        marks=[pytest.mark.xfail(strict=True, reason="issue 10: glued values not all printed yet")] if p.stem[:2] in NOT_YET else [],
-    )
-    for p in chapter_sources()
-]
+PARAMS = [pytest.param(p.with_suffix(".ipynb"), id=p.stem) for p in chapter_sources()]
 
 
 @pytest.mark.parametrize("notebook", PARAMS)

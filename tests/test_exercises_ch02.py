@@ -80,9 +80,9 @@ def test_group_split_check_rejects_row_splits_unseeded_masks_and_row_fractions()
         return ~mask, mask
 
     def groups_until_row_fraction(groups, test_fraction, seed):
-        names = np.random.default_rng(seed).permutation(np.unique(groups))
+        shuffled = np.random.default_rng(seed).permutation(np.unique(groups))
         test = []
-        for name in names:  # whole groups until a fraction of the *rows* is reached
+        for name in shuffled:  # whole groups until a fraction of the *rows* is reached
             if len(test) >= test_fraction * len(groups):
                 break
             test.extend(np.flatnonzero(groups == name))

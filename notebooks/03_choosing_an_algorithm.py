@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -209,10 +209,10 @@ print(f"from scratch: validation accuracy {ls_accuracy:.1%}; agrees with scikit-
 # or $\alpha$ of the linear models, $k$ of $k$-NN, the leaf size of the
 # tree, the share of features tried per split of the forest, the learning
 # rate of boosting and of the networks, the kernel width $\gamma$ of the
-# SVM), three values around a sensible middle. Learning rates are tuned per
+# SVM), three or four values around a sensible middle. Learning rates are tuned per
 # network, never shared. The networks train for a fixed number of epochs
 # that scales with `BUDGET`; to keep this chapter within a minute on a
-# laptop CPU the grids are small, the forest has 50 trees and the boosting
+# laptop CPU the grids are small, the forest has 30 trees and the boosting
 # 20 rounds. The linear SVM (a linear model like logistic regression, with
 # the hinge loss) sits out of the contest: tuning it is Exercise 5. The GRU
 # is the slowest network to train (it reads its 40 points one after
@@ -223,7 +223,7 @@ def networks(n_features, signals):
     """The networks, as make(lr) functions (a fresh model each call)."""
     nets = {"MLP": (lambda lr: TorchClassifier(mlp(n_features, [100, 100], 10), epochs=epochs(15),
                                                batch_size=128, lr=lr, device=DEVICE),
-                    {"lr": [3e-3, 1e-2, 3e-2]})}
+                    {"lr": [1e-3, 3e-3, 1e-2] if signals else [1e-3, 3e-3, 1e-2, 3e-2]})}
     if signals:
         nets["CNN"] = (lambda lr: TorchClassifier(CNN1D(channels=32), epochs=epochs(10), batch_size=128,
                                                   lr=lr, device=DEVICE),
@@ -236,24 +236,30 @@ def networks(n_features, signals):
 
 
 def contenders(data, signals):
-    """Every contender as (make, grid): make(**setting) returns a new, unfitted model."""
+    """Every contender as (make, grid): make(**setting) returns a new, unfitted model.
+
+    The grids were widened where a first try put the best value on an edge, so
+    some differ between the two data sets (``signals`` marks MNIST-1D).
+    """
     gamma = 1 / data.n_features  # scikit-learn's default for standardised features
     return {
         "dummy": (lambda: DummyClassifier(strategy="most_frequent"), {}),
-        "linear regression": (lambda alpha: RidgeClassifier(alpha=alpha, solver="svd"), {"alpha": [1, 10, 100]}),
-        "logistic regression": (lambda C: LogisticRegression(C=C, max_iter=1000), {"C": [0.03, 0.3, 3]}),
+        "linear regression": (lambda alpha: RidgeClassifier(alpha=alpha, solver="svd"),
+                              {"alpha": [1, 10, 100] if signals else [10, 100, 1000]}),
+        "logistic regression": (lambda C: LogisticRegression(C=C, max_iter=1000), {"C": [0.1, 1, 10]}),
         "k-nearest neighbours": (lambda n_neighbors: KNeighborsClassifier(n_neighbors=n_neighbors),
-                                 {"n_neighbors": [1, 3, 5]}),
+                                 {"n_neighbors": [1, 3, 5] if signals else [3, 5, 9]}),
         "decision tree": (lambda min_samples_leaf: DecisionTreeClassifier(min_samples_leaf=min_samples_leaf,
                                                                           random_state=SEED),
                           {"min_samples_leaf": [1, 3, 10]}),
-        "random forest": (lambda max_features: RandomForestClassifier(n_estimators=50, max_features=max_features,
+        "random forest": (lambda max_features: RandomForestClassifier(n_estimators=30, max_features=max_features,
                                                                       n_jobs=-1, random_state=SEED),
-                          {"max_features": [0.05, 0.15, 0.45]}),
+                          {"max_features": [0.3, 0.6, 1.0] if signals else [0.03, 0.1, 0.3]}),
         "gradient boosting": (lambda learning_rate: HistGradientBoostingClassifier(
             max_iter=epochs(20), learning_rate=learning_rate, early_stopping=False, random_state=SEED),
                               {"learning_rate": [0.1, 0.3, 1.0]}),
-        "RBF SVM": (lambda gamma: SVC(C=10, gamma=gamma), {"gamma": [gamma / 3, gamma, 3 * gamma]}),
+        "RBF SVM": (lambda gamma: SVC(C=10, gamma=gamma),
+                    {"gamma": [gamma, 3 * gamma, 9 * gamma] if signals else [gamma / 3, gamma, 3 * gamma]}),
         **networks(data.n_features, signals),
     }
 
@@ -299,9 +305,11 @@ cv["MNIST-1D"].round(3)
 
 # %% [markdown]
 # Was every grid wide enough? The next table shows, for every family, the
-# first-fold accuracy of each value of its grid (low, middle, high) and
-# where the chosen value sits. A chosen value at an edge would mean a
-# better one might lie outside the grid.
+# first-fold accuracy of each value of its grid and where the chosen value
+# sits. A chosen value at an edge would mean a better one might lie outside
+# the grid, unless the edge is a hard limit: $k = 1$ is the smallest $k$
+# there is, and `max_features = 1` (every feature at every split) the
+# largest share.
 
 # %%
 grid_rows = []
@@ -310,19 +318,20 @@ for data_name, results in tuned.items():
         if not result.grid:
             continue
         (hyper, values), = result.grid.items()
-        first_fold = result.scores["fold 1"].to_numpy()
+        position = values.index(result.best[hyper])
         grid_rows.append({"data set": data_name, "model": name, "tuned": hyper,
-                          "low": first_fold[0], "middle": first_fold[1], "high": first_fold[2],
-                          "chosen": ["low", "middle", "high"][values.index(result.best[hyper])]})
+                          "grid": ", ".join(f"{v:g}" for v in values),
+                          "first-fold accuracy": ", ".join(f"{v:.3f}" for v in result.scores["fold 1"]),
+                          "chosen": f"{values[position]:g}",
+                          "where": "inside" if 0 < position < len(values) - 1 else "edge"})
 grid_table = pd.DataFrame(grid_rows).set_index(["data set", "model"])
-at_edge = grid_table[grid_table["chosen"] != "middle"]
+at_edge = grid_table[grid_table["where"] == "edge"]
 glue("n_grids", len(grid_table))
-glue("n_grids_middle", int((grid_table["chosen"] == "middle").sum()))
-glue("grids_at_edge", ", ".join(f"{m} ({d}, {grid_table.loc[(d, m), 'tuned']} {grid_table.loc[(d, m), 'chosen']})"
-                                for d, m in at_edge.index) or "none")
-print(f"{int((grid_table['chosen'] == 'middle').sum())} of {len(grid_table)} grids chose their middle value; "
+glue("n_grids_inside", int((grid_table["where"] == "inside").sum()))
+glue("grids_at_edge", ", ".join(f"{m} ({d})" for d, m in at_edge.index) or "none")
+print(f"{int((grid_table['where'] == 'inside').sum())} of {len(grid_table)} grids chose a value inside; "
       f"at an edge: {', '.join(f'{m} ({d})' for d, m in at_edge.index) or 'none'}")
-grid_table.round(3)
+grid_table
 
 # %%
 def mean_sd(table):
@@ -338,7 +347,8 @@ for data_name, table in cv.items():
         glue(f"acc_{data_key}_{key(model_name)}", float(row["CV accuracy"]), fmt=".1%")
         glue(f"sd_{data_key}_{key(model_name)}", float(row["sd"]), fmt=".1%")
         glue(f"train_s_{data_key}_{key(model_name)}", float(row["train time (s)"]), fmt=".2f")
-        glue(f"params_{data_key}_{key(model_name)}", f"{row['parameters']:,}")
+        size = row["parameters"]
+        glue(f"params_{data_key}_{key(model_name)}", f"{size:,}" if isinstance(size, (int, np.integer)) else str(size))
         glue(f"setting_{data_key}_{key(model_name)}", row["setting"])
 
 digit_spread = cv_acc["digits"].drop(["dummy", "decision tree"])
@@ -375,6 +385,12 @@ assert cv_acc["MNIST-1D"]["logistic regression"] < 0.45, "no linear model can do
 assert cv_acc["MNIST-1D"]["random forest"] > cv_acc["MNIST-1D"]["logistic regression"] + 0.2
 
 # %% [markdown]
+# Of the {glue:text}`n_grids` grids, {glue:text}`n_grids_inside` chose a
+# value inside; at an edge: {glue:text}`grids_at_edge`. For $k$-nearest
+# neighbours the edge is $k = 1$, which cannot be widened; any other edge
+# in that list means the family might do better with a wider grid, and its
+# row in the evidence table is a lower bound.
+#
 # Every model beats the dummy, which always answers the most frequent class
 # ({glue:text}`acc_digits_dummy` on digits, {glue:text}`acc_mnist1d_dummy`
 # on MNIST-1D: chance for ten balanced classes). The fold-to-fold spread of
@@ -433,7 +449,7 @@ beside = pd.DataFrame({
     "MNIST-1D (ours, CV)": mean_sd(cv["MNIST-1D"]),
 }).reindex(list(cv["MNIST-1D"].index) + [m for m in REFERENCE.index if m not in cv["MNIST-1D"].index])
 beside = beside.join(REFERENCE)[["digits (ours, CV)", "digits (reference)", "MNIST-1D (ours, CV)", "MNIST-1D (paper)"]]
-beside = beside.fillna("-" if BUDGET >= 2 else "-").astype(str)
+beside = beside.astype(object).where(beside.notna(), "-")
 for model_name in REFERENCE.index:
     for column in REFERENCE.columns:
         if not np.isnan(REFERENCE.loc[model_name, column]):
@@ -492,19 +508,26 @@ for data_name, row in final_table.iterrows():
     data_key = data_name.lower().replace("-", "")
     glue(f"chosen_{data_key}", row["chosen model"])
     glue(f"test_{data_key}", float(row["test accuracy"]), fmt=".1%")
-# The test score should land near the CV estimate: within 3 sd plus 2 points (the test split is small).
+# Retrained on all the development data (half as much again as each fold trained on), the chosen model
+# should not fall below its CV estimate by more than 3 fold sd plus 2 points (the test split is small).
 for data_name, row in final_table.iterrows():
-    assert abs(row["test accuracy"] - row["CV accuracy"]) < 3 * row["sd"] + 0.02, data_name
+    assert row["test accuracy"] > row["CV accuracy"] - 3 * row["sd"] - 0.02, data_name
+glue("cnn_final_steps", f"{tuned['MNIST-1D']['CNN'].model.model.epochs * math.ceil(len(mnist1d.train) / 128 + len(mnist1d.val) / 128):,}")
+print("test accuracy minus CV accuracy:", (final_table["test accuracy"] - final_table["CV accuracy"]).astype(float).round(3).to_dict())
 final_table.round(3)
 
 # %% [markdown]
 # The chosen models score {glue:text}`test_digits` ({glue:text}`chosen_digits`,
 # digits) and {glue:text}`test_mnist1d` ({glue:text}`chosen_mnist1d`,
-# MNIST-1D) on the test split: close to their cross-validated estimates,
-# which is what an honest estimate should do. Had we picked the winner by
-# its test score among eleven models, the test score of the winner would
-# have been the highest of eleven noisy numbers, and so biased upward; that
-# is why the choice was made on the development data.
+# MNIST-1D) on the test split. Retrained on all the development data, each
+# learns from half as many examples again as it did in any fold, so the
+# cross-validated accuracy is, if anything, a cautious estimate; for the
+# networks, whose epochs are fixed, more examples also mean more steps
+# (the CNN's final fit took {glue:text}`cnn_final_steps` steps against
+# {glue:text}`cnn_steps` in a fold). Had we instead picked the winner by its
+# test score among ten models, that score would have been the highest of ten
+# noisy numbers, and so biased upward; that is why the choice was made on
+# the development data and the test set was used once.
 
 # %% mystnb={"image": {"alt": "Scatter plot of cross-validated accuracy against training time on a log scale for every model on MNIST-1D, with error bars of one standard deviation: the CNN is the most accurate, the linear models are fast but inaccurate, the dummy sits at chance."}}
 table = cv["MNIST-1D"]
@@ -752,7 +775,7 @@ curves = []
 for seed in CURVE_SEEDS:
     curves.append(compare_by_training_size(
         {
-            "random forest": lambda n: RandomForestClassifier(n_estimators=50, n_jobs=-1, random_state=seed,
+            "random forest": lambda n: RandomForestClassifier(n_estimators=30, n_jobs=-1, random_state=seed,
                                                               **best["random forest"]),
             "MLP": lambda n: TorchClassifier(mlp(40, [100, 100], 10), epochs=epochs_for(n), batch_size=128,
                                              device=DEVICE, **best["MLP"]),

@@ -366,6 +366,9 @@ svm = tuned["MNIST-1D"]["RBF SVM"].model.model
 n_fit_rows = len(mnist1d.train) + len(mnist1d.val) - len(development_folds(mnist1d, N_FOLDS, SEED)[2][0][1])
 glue("svm_sv_share", svm.support_vectors_.shape[0] / n_fit_rows, fmt=".0%")
 glue("digits_logistic_gap", 100 * float(digit_spread.max() - cv_acc["digits"]["logistic regression"]), fmt=".1f")
+for data_name, table in cv.items():
+    print(f"{data_name}: chosen setting, train time (s) and parameters, as quoted in the text:")
+    print(table[["setting", "train time (s)", "parameters"]].round(2).to_string(), end="\n\n")
 print("CV accuracy, mean ± sd over", N_FOLDS, "folds, as quoted in the text:")
 print(pd.DataFrame({name: mean_sd(table) for name, table in cv.items()}).fillna("").to_string())
 print(f"largest sd of any model: {spread:.3f}; CNN minus logistic regression on MNIST-1D: {cnn_gain:.3f}; "
@@ -582,6 +585,7 @@ glue("penguin_tree_accuracy", shallow_accuracy, fmt=".1%")
 glue("penguin_tree_leaves", int(shallow_tree.get_n_leaves()))
 glue("penguin_root_feature", penguins.feature_names[shallow_tree.tree_.feature[0]])
 glue("penguin_root_threshold", float(shallow_tree.tree_.threshold[0]), fmt=".1f")
+print(f"a depth-2 tree with {int(shallow_tree.get_n_leaves())} leaves classifies {shallow_accuracy:.1%} of the test penguins")
 print(export_text(shallow_tree, feature_names=penguins.feature_names, class_names=penguins.class_names, decimals=1))
 
 # %% mystnb={"image": {"alt": "A depth-2 decision tree for penguin species: the root asks about flipper length, the short-flipper branch then asks about bill length and the long-flipper branch about the island, and the four leaves name Adelie, Chinstrap or Gentoo."}}
@@ -639,7 +643,9 @@ glue("tree_deep_val", deepest["validation"], fmt=".1%")
 glue("forest_val", forest_val, fmt=".1%")
 print(f"unlimited tree: depth {int(depth_table.index[-1])}, {int(deepest['leaves'])} leaves, "
       f"{len(fit_rows) / deepest['leaves']:.1f} training signals per leaf; "
-      f"best tree on the held-out fold {depth_table['validation'].max():.1%}, the tuned forest {forest_val:.1%}")
+      f"best tree on the held-out fold {depth_table['validation'].max():.1%}, the tuned forest {forest_val:.1%}; "
+      f"train minus validation: {100 * gap.iloc[0]:.0f} points at depth {int(depth_table.index[0])}, "
+      f"{100 * gap.iloc[-1]:.0f} for the unlimited tree")
 # Margins: the fold sd of the tree and the forest is about 0.02; the gaps asserted are 10 times that.
 assert deepest["train"] > 0.99, "a deep tree memorises its training set"
 assert gap.iloc[-1] > gap.iloc[0] + 0.25, "... and the gap to validation accuracy grows with depth"
@@ -809,6 +815,7 @@ assert curve_acc.loc[small, "CNN"] > curve_acc.loc[small, "MLP"] + 0.05, "the CN
 assert curve_acc.loc[small, "CNN"] > curve_acc.loc[small, "random forest"] + 0.05, "... and beats the forest on little data"
 gains = curve_acc.iloc[-1] - curve_acc.iloc[0]
 assert gains["random forest"] > 0.15, "the forest gains from more data"
+print(f"validation accuracy, mean over {len(CURVE_SEEDS)} seeds:\n{curve_acc.round(3).to_string()}\n")
 print(f"validation accuracy, mean ± sd over {len(CURVE_SEEDS)} seeds; networks: {NETWORK_STEPS} steps each")
 curve_acc.map("{:.3f}".format) + " ± " + curve_sd.map("{:.3f}".format)
 

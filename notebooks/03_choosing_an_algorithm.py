@@ -816,6 +816,7 @@ assert curve_acc.loc[small, "CNN"] > curve_acc.loc[small, "random forest"] + 0.0
 gains = curve_acc.iloc[-1] - curve_acc.iloc[0]
 assert gains["random forest"] > 0.15, "the forest gains from more data"
 print(f"validation accuracy, mean over {len(CURVE_SEEDS)} seeds:\n{curve_acc.round(3).to_string()}\n")
+print(f"training time (s), mean over {len(CURVE_SEEDS)} seeds:\n{curve_time.round(2).to_string()}\n")
 print(f"validation accuracy, mean ± sd over {len(CURVE_SEEDS)} seeds; networks: {NETWORK_STEPS} steps each")
 curve_acc.map("{:.3f}".format) + " ± " + curve_sd.map("{:.3f}".format)
 

@@ -27,6 +27,15 @@ What the columns mean:
   neighbours the whole training set. They are not the same kind of number,
   but the order of magnitude tells how big the model is.
 
+Choosing fairly: ``tune_by_cv`` tunes one model family on its own small
+grid by k-fold cross-validation on the development data (``data.train`` and
+``data.val`` together), ``compare_cv`` does that for every contender and
+returns one row each (mean ± sd over the folds), and ``test_once`` refits a
+chosen setting on all the development data and scores it, once, on
+``data.test``. Every model is standardised inside each fold with that fold's
+training statistics (``Standardized``), so no held-out row shapes the
+preprocessing.
+
 Also here: ``compare_by_training_size`` (the same comparison repeated on
 growing slices of the training set: a learning curve per model),
 ``side_by_side`` (one column of several tables) and ``model_size`` (the
@@ -136,6 +145,8 @@ def model_size(model) -> tuple[int | str, str]:
     - k-nearest neighbours: the stored training set (samples x features);
     - a ``Pipeline``: its last step.
     """
+    if isinstance(model, Standardized):
+        return model_size(model.model)
     if isinstance(model, TorchClassifier):
         model = model.module
     if isinstance(model, nn.Module):
@@ -273,7 +284,8 @@ def side_by_side(results: dict[str, pd.DataFrame], column: str) -> pd.DataFrame:
 
 
 def compare_by_training_size(
-    make_models: dict[str, Callable], data: DataSet, train_sizes, seed: int = 0, use_val: bool = True
+    make_models: dict[str, Callable], data: DataSet, train_sizes, seed: int = 0, use_val: bool = True,
+    score_on: str = "test",
 ) -> pd.DataFrame:
     """Test accuracy and training time of fresh models fitted on growing slices of ``data.train``.
 
@@ -284,10 +296,18 @@ def compare_by_training_size(
     same for every model. A ``TorchClassifier`` watches ``data.val`` to keep
     its best epoch when ``use_val`` is true (which costs an evaluation per
     epoch: many epochs on a small slice make that the larger cost).
+    ``score_on="val"`` scores on ``data.val`` instead of ``data.test`` (for
+    comparisons that are still choosing; then ``use_val`` must be false).
     Returns one row per (training samples, model) with the columns
-    ``test accuracy`` and ``train time (s)``.
+    ``test accuracy`` (``validation accuracy``) and ``train time (s)``.
     """
     _check_data(data)
+    if score_on not in ("test", "val"):
+        raise ValueError(f"score_on must be 'test' or 'val', got {score_on!r}")
+    if score_on == "val" and use_val:
+        raise ValueError("scoring on data.val while the networks pick their epoch on it leaks: pass use_val=False")
+    scored = data.split(score_on)
+    column = "test accuracy" if score_on == "test" else "validation accuracy"
     if not isinstance(make_models, dict) or not make_models:
         raise TypeError("make_models must be a non-empty dict {name: function of n returning a new model}")
     for name, make in make_models.items():
@@ -312,8 +332,8 @@ def compare_by_training_size(
             else:
                 model.fit(X, y)
             seconds = time.perf_counter() - start
-            accuracy = float(np.mean(np.asarray(model.predict(data.test.X)) == data.test.y))
-            rows.append({"training samples": size, "model": name, "test accuracy": accuracy, "train time (s)": seconds})
+            accuracy = float(np.mean(np.asarray(model.predict(scored.X)) == scored.y))
+            rows.append({"training samples": size, "model": name, column: accuracy, "train time (s)": seconds})
     return pd.DataFrame(rows)
 
 
@@ -327,3 +347,218 @@ def _stratified_subset(y: np.ndarray, size: int, rng: np.random.Generator) -> np
         np.arange(len(y)), train_size=size, stratify=y, random_state=int(rng.integers(2**31))
     )
     return np.sort(keep)
+
+
+# --------------------------------------------------------------------------
+# Choosing fairly: a grid per model, cross-validation, the test set once
+# --------------------------------------------------------------------------
+
+CV_COLUMNS = ["setting", "CV accuracy", "sd", "train time (s)", "predict time (ms / 1000)", "parameters", "counted as"]
+
+
+@dataclass
+class Standardized:
+    """``model`` behind a standardisation fitted on the data ``fit`` sees (mean 0, sd 1 per feature).
+
+    Cross-validation must rescale inside each fold: statistics taken from
+    all the data would let the held-out fold shape the preprocessing.
+    """
+
+    model: object
+    mean_: np.ndarray | None = field(default=None, init=False, repr=False)
+    std_: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def fit(self, X, y) -> "Standardized":
+        X = np.asarray(X, dtype=np.float32)
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.std_ = np.where(std > 0, std, 1.0).astype(np.float32)
+        self.model.fit(self.transform(X), y)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        if self.mean_ is None:
+            raise RuntimeError("this Standardized model is not fitted yet: call fit(X, y) first")
+        return ((np.asarray(X, dtype=np.float32) - self.mean_) / self.std_).astype(np.float32)
+
+    def predict(self, X) -> np.ndarray:
+        return np.asarray(self.model.predict(self.transform(X)))
+
+    def score(self, X, y) -> float:
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+def development_folds(data: DataSet, n_folds: int = 3, seed: int = 0):
+    """``(X_dev, y_dev, folds)``: the train and val splits together, cut into stratified folds.
+
+    ``folds`` is a list of ``(fit_rows, held_out_rows)`` index pairs; every
+    row is held out exactly once. The test split is not touched.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    _check_data(data)
+    check_positive_int(n_folds, "n_folds")
+    if n_folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, got {n_folds}")
+    X = np.concatenate([data.train.X, data.val.X]).astype(np.float32)
+    y = np.concatenate([data.train.y, data.val.y])
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return X, y, [(fit_rows, held) for fit_rows, held in splitter.split(X, y)]
+
+
+def _settings(grid: dict) -> list[dict]:
+    """Every combination of a grid ``{name: [values]}``, the first name varying slowest."""
+    if not isinstance(grid, dict):
+        raise TypeError(f"grid must be a dict {{hyperparameter: [values]}}, got {type(grid).__name__}")
+    settings = [{}]
+    for name, values in grid.items():
+        values = list(values)
+        if not values:
+            raise ValueError(f"the grid of {name!r} is empty")
+        settings = [{**s, name: v} for s in settings for v in values]
+    return settings
+
+
+def describe_setting(setting: dict) -> str:
+    """``{"C": 10, "gamma": 0.01}`` -> ``"C=10, gamma=0.01"`` (``"defaults"`` if empty)."""
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in setting.items()) or "defaults"
+
+
+@dataclass
+class Tuned:
+    """The result of tuning one model family by cross-validation.
+
+    ``scores`` has one row per setting of the grid (labelled as
+    ``describe_setting`` writes it) and one column per fold: held-out
+    accuracy. ``best`` is the setting with the highest mean; ``model`` is
+    that setting fitted on the first fold's training rows (for sizes,
+    prediction times and further experiments on that fold's held-out rows).
+    """
+
+    grid: dict
+    settings: list[dict]
+    scores: pd.DataFrame
+    best: dict
+    model: object
+    train_seconds: float
+
+    @property
+    def mean(self) -> float:
+        return float(self.scores.loc[describe_setting(self.best)].mean())
+
+    @property
+    def sd(self) -> float:
+        """Standard deviation of the chosen setting's accuracy over the folds (ddof=1)."""
+        return float(self.scores.loc[describe_setting(self.best)].std(ddof=1))
+
+    def on_edge(self) -> list[str]:
+        """The hyperparameters whose chosen value is the first or last of a grid of 3 or more values."""
+        return [name for name, values in self.grid.items()
+                if len(values) >= 3 and list(values).index(self.best[name]) in (0, len(values) - 1)]
+
+
+def tune_by_cv(make: Callable, grid: dict, data: DataSet, n_folds: int = 3, seed: int = 0,
+               standardize: bool = True, select_on: str = "all folds") -> Tuned:
+    """Tune one model family on its own ``grid`` with ``n_folds`` folds of the development data.
+
+    ``make(**setting)`` returns a new, unfitted model. A setting is fitted
+    on the training rows of a fold of the development data (train + val)
+    and scored on that fold's held-out rows.
+
+    - ``select_on="all folds"`` (k-fold cross-validation): every setting on
+      every fold; the highest mean accuracy wins.
+    - ``select_on="first fold"`` (a validation split, cheaper): every setting
+      on the first fold only; the winner alone is then scored on the other
+      folds too, for its mean and spread. Its first-fold score was the
+      highest of several, so it leans a little high.
+
+    On a tie the setting listed first wins. A ``TorchClassifier`` trains
+    for its fixed number of epochs (no held-out rows to pick an epoch from).
+    """
+    if not callable(make):
+        raise TypeError(f"make must be a function make(**setting) returning a new model, got {type(make).__name__}")
+    if select_on not in ("all folds", "first fold"):
+        raise ValueError(f"select_on must be 'all folds' or 'first fold', got {select_on!r}")
+    settings = _settings(grid)
+    X, y, folds = development_folds(data, n_folds, seed)
+    scores = {describe_setting(s): [np.nan] * n_folds for s in settings}
+    kept, seconds = {}, {}
+
+    def run(setting, i):
+        label = describe_setting(setting)
+        model = make(**setting)
+        _check_estimator(label, model)
+        if standardize:
+            model = Standardized(model)
+        fit_rows, held = folds[i]
+        start = time.perf_counter()
+        model.fit(X[fit_rows], y[fit_rows])
+        seconds.setdefault(label, []).append(time.perf_counter() - start)
+        scores[label][i] = float(np.mean(np.asarray(model.predict(X[held])) == y[held]))
+        if i == 0:
+            kept[label] = model
+
+    selection_folds = range(n_folds) if select_on == "all folds" else [0]
+    for setting in settings:
+        for i in selection_folds:
+            run(setting, i)
+    means = [np.mean([scores[describe_setting(s)][i] for i in selection_folds]) for s in settings]
+    best = settings[int(np.argmax(means))]
+    for i in range(n_folds):
+        if i not in selection_folds:
+            run(best, i)
+    table = pd.DataFrame.from_dict(scores, orient="index", columns=[f"fold {i + 1}" for i in range(n_folds)])
+    table.index.name = "setting"
+    label = describe_setting(best)
+    return Tuned(dict(grid), settings, table, best, kept[label], float(np.mean(seconds[label])))
+
+
+def compare_cv(contenders: dict, data: DataSet, n_folds: int = 3, seed: int = 0,
+               select_on: str = "all folds", verbose: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Tune every contender by cross-validation; one row each (see ``CV_COLUMNS``).
+
+    ``contenders`` maps a name to ``(make, grid)``, as ``tune_by_cv`` takes
+    them (with ``select_on`` as there). Returns the table and the ``Tuned`` result of every contender.
+    The prediction time and size are those of the chosen setting fitted on
+    the first fold (timed on that fold's held-out rows).
+    """
+    if not isinstance(contenders, dict) or not contenders:
+        raise TypeError("contenders must be a non-empty dict {name: (make, grid)}")
+    _check_data(data)
+    X, _, folds = development_folds(data, n_folds, seed)
+    held = X[folds[0][1]]
+    rows, tuned = {}, {}
+    for name, pair in contenders.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"contenders[{name!r}] must be a pair (make, grid)")
+        if verbose:
+            print(f"tuning {name} ...", flush=True)
+        result = tune_by_cv(*pair, data, n_folds=n_folds, seed=seed, select_on=select_on)
+        count, counted_as = model_size(result.model)
+        rows[name] = [describe_setting(result.best), result.mean, result.sd, result.train_seconds,
+                      prediction_ms_per_1000(result.model.predict, held), count, counted_as]
+        tuned[name] = result
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=CV_COLUMNS)
+    frame.index.name = "model"
+    frame["parameters"] = frame["parameters"].astype(object)
+    return frame, tuned
+
+
+def test_once(make: Callable, setting: dict, data: DataSet, standardize: bool = True) -> tuple[float, object]:
+    """Fit ``make(**setting)`` on all the development data (train + val); its accuracy on ``data.test``.
+
+    Call it once, at the end, for the model(s) chosen on validation data.
+    Returns ``(test accuracy, fitted model)``.
+    """
+    _check_data(data)
+    model = make(**setting)
+    _check_estimator("model", model)
+    if standardize:
+        model = Standardized(model)
+    X = np.concatenate([data.train.X, data.val.X])
+    y = np.concatenate([data.train.y, data.val.y])
+    model.fit(X, y)
+    return float(np.mean(np.asarray(model.predict(data.test.X)) == data.test.y)), model
+
+
+test_once.__test__ = False  # not a pytest test, despite its name

@@ -172,3 +172,68 @@ def test_fit_and_measure_without_validation(iris):
     assert set(row) == set(COLUMNS)
     assert model.history.val_loss == []
     assert isinstance(pd.Series(row)["test accuracy"], float)
+
+
+# ---- choosing fairly: tune_by_cv, compare_cv, test_once ----
+
+from helpers.compare import CV_COLUMNS, Standardized, compare_cv, describe_setting, development_folds, test_once, tune_by_cv  # noqa: E402
+
+
+def test_development_folds_cover_train_and_val_once_and_never_test(iris):
+    X, y, folds = development_folds(iris, n_folds=3, seed=0)
+    assert len(X) == len(iris.train) + len(iris.val)
+    held = np.concatenate([h for _, h in folds])
+    assert sorted(held) == list(range(len(X)))
+    for fit_rows, held_rows in folds:
+        assert not set(fit_rows) & set(held_rows)
+    with pytest.raises(ValueError):
+        development_folds(iris, n_folds=1)
+
+
+def test_standardized_uses_the_statistics_of_its_own_training_data():
+    X = np.array([[0.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
+    model = Standardized(LogisticRegression()).fit(X, [0, 0, 1])
+    np.testing.assert_allclose(model.mean_, [2.0, 5.0])
+    assert model.std_[1] == 1.0  # a constant feature stays constant instead of dividing by zero
+    with pytest.raises(RuntimeError):
+        Standardized(LogisticRegression()).predict(X)
+
+
+@pytest.mark.parametrize("select_on", ["all folds", "first fold"])
+def test_tune_by_cv_picks_the_best_mean_and_flags_grid_edges(iris, select_on):
+    result = tune_by_cv(lambda C: LogisticRegression(C=C, max_iter=500), {"C": [1e-4, 1.0, 1e4]}, iris,
+                        n_folds=3, seed=0, select_on=select_on)
+    assert list(result.scores.index) == ["C=0.0001", "C=1", "C=10000"]
+    assert result.best["C"] != 1e-4  # a tiny C cannot fit iris
+    best_row = result.scores.loc[describe_setting(result.best)]
+    assert best_row.notna().all() and 0 <= result.sd and result.mean == pytest.approx(best_row.mean())
+    if select_on == "first fold":
+        assert result.scores.drop(describe_setting(result.best))[["fold 2", "fold 3"]].isna().all().all()
+    edge = tune_by_cv(lambda C: LogisticRegression(C=C, max_iter=500), {"C": [1e-6, 1e-5, 1e-3]}, iris, n_folds=3)
+    assert edge.on_edge() == ["C"]
+    with pytest.raises(ValueError):
+        tune_by_cv(lambda C: LogisticRegression(C=C), {"C": [1.0]}, iris, select_on="test")
+
+
+def test_compare_cv_has_a_row_per_contender_and_test_once_scores_the_test_split(iris):
+    from sklearn.dummy import DummyClassifier
+
+    table, tuned = compare_cv({
+        "dummy": (lambda: DummyClassifier(), {}),
+        "tree": (lambda max_depth: DecisionTreeClassifier(max_depth=max_depth, random_state=0), {"max_depth": [1, 2, 3]}),
+        "mlp": (lambda lr: TorchClassifier(mlp(4, [8], 3), epochs=3, lr=lr, device="cpu"), {"lr": [1e-2]}),
+    }, iris, n_folds=3, seed=0)
+    assert list(table.columns) == CV_COLUMNS and list(table.index) == ["dummy", "tree", "mlp"]
+    assert table.loc["tree", "CV accuracy"] > table.loc["dummy", "CV accuracy"]
+    assert table.loc["dummy", "setting"] == "defaults"
+    accuracy, model = test_once(lambda max_depth: DecisionTreeClassifier(max_depth=max_depth, random_state=0),
+                                tuned["tree"].best, iris)
+    assert accuracy == pytest.approx(model.score(iris.test.X, iris.test.y))
+
+
+def test_compare_by_training_size_can_score_on_validation(iris):
+    curve = compare_by_training_size({"tree": lambda n: DecisionTreeClassifier(random_state=0)}, iris, [30, 60],
+                                     use_val=False, score_on="val")
+    assert "validation accuracy" in curve.columns
+    with pytest.raises(ValueError):
+        compare_by_training_size({"tree": lambda n: DecisionTreeClassifier()}, iris, [30], score_on="val")

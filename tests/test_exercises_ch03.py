@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.spatial.distance import cdist
 
 import helpers.exercises.ch03_choosing_an_algorithm as ex
-from helpers.exercises import CORRECT, INCORRECT
+from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from notebook_support import chapter_solutions
 
 # ---- reference solutions: the notebook's own solution cells ----
 
 _SOLUTIONS = chapter_solutions("03_choosing_an_algorithm")
-knn_predict = _SOLUTIONS["knn_predict"]
+knn1_train_accuracy = _SOLUTIONS["knn1_train_accuracy"]
 gini = _SOLUTIONS["gini"]
+next_grid = _SOLUTIONS["next_grid"]
 best_threshold = _SOLUTIONS["best_threshold"]
-choose_depth = _SOLUTIONS["choose_depth"]
+linear_svm_result = _SOLUTIONS["linear_svm_result"]
 
 
 # ---- plausible wrong answers ----
-
-
-def knn_farthest(X_train, y_train, X_query, k):
-    farthest = np.argsort(-cdist(X_query, X_train), axis=1)[:, :k]  # sorts the wrong way round
-    return np.array([np.bincount(y_train[row]).argmax() for row in farthest])
-
-
-def knn_always_one(X_train, y_train, X_query, k):
-    return knn_predict(X_train, y_train, X_query, 1)
 
 
 def gini_one_minus_max(labels):
@@ -58,20 +49,19 @@ def threshold_unweighted(x, y):
     return best
 
 
-def depth_by_training(depths, train_accuracy, val_accuracy):
-    return depths[int(np.argmax(train_accuracy))]
-
-
-def depth_last_max(depths, train_accuracy, val_accuracy):
-    best = max(val_accuracy)
-    return max(d for d, v in zip(depths, val_accuracy) if v == best)
+def _svm_answer(grid, *, use_fold_1=False, pick=None):
+    tuned = ex._rerun_linear_svm(grid)
+    C = tuned.best["C"] if pick is None else pick
+    label = f"C={C:g}"
+    accuracy = tuned.scores.loc[label, "fold 1"] if use_fold_1 else tuned.mean
+    return {"grid": grid, "C": C, "cv_accuracy": float(accuracy)}
 
 
 CASES = [
-    (ex.q1, knn_predict, [knn_farthest, knn_always_one]),
+    (ex.q1, knn1_train_accuracy, [0.95, 97.0, 0.5, "high"]),
     (ex.q2, gini, [gini_one_minus_max, gini_entropy]),
-    (ex.q3, best_threshold, [threshold_at_median, threshold_unweighted]),
-    (ex.q4, choose_depth, [depth_by_training, depth_last_max]),
+    (ex.q3, next_grid, [[0.001, 0.01, 0.1], [2.0, 5.0, 10.0], [0.5, 1.0, 2.0], [1.0, 10.0], [-1.0, 1.0, 10.0], "10"]),
+    (ex.q4, best_threshold, [threshold_at_median, threshold_unweighted]),
 ]
 
 
@@ -80,5 +70,37 @@ def test_check_accepts_solution_and_rejects_mistakes(exercise, right, wrongs):
     assert exercise.evaluate(right).status == CORRECT, exercise.evaluate(right).message
     for wrong in wrongs:
         result = exercise.evaluate(wrong)
-        assert result.status == INCORRECT, (wrong.__name__, result)
+        assert result.status == INCORRECT, (wrong, result)
         assert result.message
+
+
+def test_q1_message_for_a_percentage():
+    assert "fraction" in ex.q1.evaluate(97.0).message
+
+
+def test_q3_messages_name_the_mistake():
+    assert "other way" in ex.q3.evaluate([0.001, 0.01, 0.1]).message
+    assert "keep the current best" in ex.q3.evaluate([2.0, 5.0, 10.0]).message
+    assert "reach further" in ex.q3.evaluate([0.5, 1.0, 2.0]).message
+    assert "at least three" in ex.q3.evaluate([1.0, 10.0]).message
+
+
+def test_q5_accepts_the_solution_and_rejects_mistakes():
+    assert ex.q5.evaluate(linear_svm_result).status == CORRECT, ex.q5.evaluate(linear_svm_result).message
+    grid = list(linear_svm_result["grid"])
+    # the best value on the edge of a narrower grid
+    edge = ex.q5.evaluate(_svm_answer([linear_svm_result["C"], 10 * linear_svm_result["C"], 100 * linear_svm_result["C"]]))
+    assert edge.status == INCORRECT and "edge" in edge.message
+    # the first fold's score reported instead of the mean over the folds
+    fold_1 = _svm_answer(grid, use_fold_1=True)
+    if abs(fold_1["cv_accuracy"] - linear_svm_result["cv_accuracy"]) > 0.005:
+        assert "mean over all three folds" in ex.q5.evaluate(fold_1).message
+    # a C that is not the one with the best held-out accuracy (e.g. the largest: best on training data)
+    wrong_pick = _svm_answer(grid, pick=grid[-1])
+    result = ex.q5.evaluate(wrong_pick)
+    assert result.status == INCORRECT and "rerunning your grid" in result.message
+    for broken in ({"grid": grid}, {"grid": [1, 2], "C": 1, "cv_accuracy": 0.9},
+                   {"grid": [3, 2, 1], "C": 2, "cv_accuracy": 0.9}, {"grid": grid, "C": 7.7, "cv_accuracy": 0.9}, [1, 2]):
+        result = ex.q5.evaluate(broken)
+        assert result.status == INCORRECT and result.message, broken
+    assert ex.q5.evaluate(None).status == NOT_ATTEMPTED

@@ -1,12 +1,13 @@
 """Exercises of Chapter 3, "Choosing an algorithm".
 
     import helpers.exercises.ch03_choosing_an_algorithm as ex
-    ex.q1.check()   # after defining knn_predict
+    ex.q1.check()   # after setting knn1_train_accuracy
 
-- q1 ``knn_predict``: k-nearest neighbours from scratch;
-- q2 ``gini``: the impurity a decision tree minimises;
-- q3 ``best_threshold``: the best split of one feature, as a tree's root finds it;
-- q4 ``choose_depth``: pick a tree depth on validation, not training, accuracy.
+- q1 ``knn1_train_accuracy`` (predict, then run): the training accuracy of 1-nearest neighbour;
+- q2 ``gini`` (implement): the impurity a decision tree minimises;
+- q3 ``next_grid`` (diagnose): a tuning run whose best value sits on the grid's edge;
+- q4 ``best_threshold`` (implement): the best split of one feature, as a tree's root finds it;
+- q5 ``linear_svm_result`` (experiment): tune the linear SVM by cross-validation; the check reruns it.
 
 Every checker builds its own inputs; none depends on the notebook's state.
 """
@@ -18,14 +19,8 @@ import numpy as np
 from helpers.exercises import Exercise, Incorrect, call_answer, expect_callable, expect_close, expect_number
 
 # --------------------------------------------------------------------------
-# Independent references: scikit-learn's own k-NN and decision tree
+# Independent references: scikit-learn's own decision tree
 # --------------------------------------------------------------------------
-
-
-def _knn_by_sklearn(X_train, y_train, X_query, k):
-    from sklearn.neighbors import KNeighborsClassifier
-
-    return KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X_train, y_train).predict(X_query)
 
 
 def _gini_by_sklearn(labels):
@@ -56,45 +51,44 @@ def _best_impurity(x, y):
 
 
 # --------------------------------------------------------------------------
-# q1: k-nearest neighbours from scratch
+# q1: predict, then run: 1-nearest neighbour on its own training data
 # --------------------------------------------------------------------------
 
 
-def _check_knn(knn_predict):
-    expect_callable(knn_predict, "a function knn_predict(X_train, y_train, X_query, k)")
-    rng = np.random.default_rng(3)
-    X_train = rng.normal(size=(40, 2))
-    y_train = (X_train[:, 0] * X_train[:, 1] > 0).astype(int)  # a checkerboard: no line separates it
-    X_query = rng.normal(size=(25, 2))
-    for k in (1, 3, 7):
-        result = np.asarray(call_answer(knn_predict, X_train, y_train, X_query, k))
-        if result.shape != (len(X_query),):
-            raise Incorrect(f"expected one label per query point, shape ({len(X_query)},), got shape {result.shape}")
-        expected = _knn_by_sklearn(X_train, y_train, X_query, k)
-        wrong = int((result != expected).sum())
-        if wrong:
-            raise Incorrect(
-                f"with k={k}, {wrong} of {len(X_query)} labels differ from a majority vote of the "
-                "k nearest training points (nearest = smallest Euclidean distance)"
-            )
-    # three classes, to catch an answer that only works for 0/1 labels
-    y3 = rng.integers(0, 3, len(X_train))
-    result = np.asarray(call_answer(knn_predict, X_train, y3, X_query, 1))
-    if not np.array_equal(result, _knn_by_sklearn(X_train, y3, X_query, 1)):
-        raise Incorrect("with three classes and k=1 each query should get the label of its single nearest point")
+def _knn1_train_accuracy() -> float:
+    """The training accuracy of 1-NN on the digits' training split (every image is its own nearest point)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from helpers.data import load
+
+    digits = load("digits", seed=0)
+    model = KNeighborsClassifier(n_neighbors=1).fit(digits.train.X, digits.train.y)
+    return float(model.score(digits.train.X, digits.train.y))
+
+
+def _check_knn1(prediction):
+    value = expect_number(prediction, "your predicted accuracy")
+    if value > 1.5:
+        raise Incorrect("give the accuracy as a fraction between 0 and 1 (e.g. 0.9 for 90%), not a percentage")
+    if not 0 <= value <= 1:
+        raise Incorrect("an accuracy lies between 0 and 1")
+    actual = _knn1_train_accuracy()
+    if abs(value - actual) > 0.01:
+        raise Incorrect(
+            f"the run below disagrees with {value:.3f}. Which training point is nearest to a training "
+            "image, when that image itself is among the stored points?"
+        )
 
 
 q1 = Exercise(
-    name="Exercise 1 (k-nearest neighbours)",
-    answer_name="knn_predict",
-    checker=_check_knn,
+    name="Exercise 1 (predict, then run: 1-NN on its training data)",
+    answer_name="knn1_train_accuracy",
+    checker=_check_knn1,
     hints=[
-        "Compute all squared distances at once with broadcasting: give the query points and the training "
-        "points each a new axis, so their difference has shape (n_query, n_train, n_features).",
-        "Sorting each query's row of distances (argsort) gives its nearest training points; the majority "
-        "vote of their labels is the most frequent one (count them with bincount).",
+        "k-NN stores the training set. When you ask it about a training image, that image is stored too.",
+        "The distance from a point to itself is 0: nothing can be closer.",
     ],
-    success="prediction means a distance to every training point: that is why k-NN predicts slowly.",
+    success="1-NN remembers every training point, so its training accuracy tells nothing about new data.",
 )
 
 # --------------------------------------------------------------------------
@@ -128,7 +122,7 @@ q2 = Exercise(
 )
 
 # --------------------------------------------------------------------------
-# q3: the best threshold on one feature
+# q4: the best threshold on one feature
 # --------------------------------------------------------------------------
 
 
@@ -159,8 +153,8 @@ def _check_best_threshold(best_threshold):
         expect_close(impurity, actual, what="the impurity you return for your threshold")
 
 
-q3 = Exercise(
-    name="Exercise 3 (best split)",
+q4 = Exercise(
+    name="Exercise 4 (best split)",
     answer_name="best_threshold",
     checker=_check_best_threshold,
     hints=[
@@ -171,42 +165,104 @@ q3 = Exercise(
     success="a decision tree repeats this search over every feature, then inside each half.",
 )
 
+
 # --------------------------------------------------------------------------
-# q4: choose a depth on validation accuracy
+# q3: diagnose a grid whose best value sits on the edge
 # --------------------------------------------------------------------------
 
-
-def _check_choose_depth(choose_depth):
-    expect_callable(choose_depth, "a function choose_depth(depths, train_accuracy, val_accuracy)")
-    cases = [
-        ([1, 2, 4, 8, 16], [0.5, 0.7, 0.85, 0.97, 1.0], [0.48, 0.66, 0.74, 0.71, 0.69], 4),
-        ([2, 3, 5, 10], [0.6, 0.8, 0.9, 1.0], [0.61, 0.80, 0.80, 0.75], 3),  # a tie: the simpler tree
-        ([12, 3, 6], [1.0, 0.8, 0.9], [0.70, 0.75, 0.75], 3),  # depths need not be sorted
-    ]
-    for depths, train_accuracy, val_accuracy, expected in cases:
-        answer = expect_number(call_answer(choose_depth, depths, train_accuracy, val_accuracy), "a depth")
-        if answer == depths[int(np.argmax(train_accuracy))] and answer != expected:
-            raise Incorrect(
-                "you picked the depth with the best *training* accuracy: the deepest tree memorises "
-                "its training set, so training accuracy cannot tell you how it does on new data"
-            )
-        if answer != expected:
-            raise Incorrect(
-                "pick the depth with the highest validation accuracy; "
-                "when two depths tie, prefer the smaller (simpler) tree"
-            )
+# A colleague's tuning run of an RBF SVM: first-fold accuracy for each C of the grid.
+COLLEAGUE_GRID = {0.01: 0.412, 0.1: 0.884, 1.0: 0.957}
 
 
-q4 = Exercise(
-    name="Exercise 4 (choosing a depth)",
-    answer_name="choose_depth",
-    checker=_check_choose_depth,
+def _check_next_grid(next_grid):
+    if isinstance(next_grid, dict):
+        next_grid = list(next_grid)
+    if not isinstance(next_grid, (list, tuple, np.ndarray)) or len(next_grid) == 0:
+        raise Incorrect("next_grid should be a list of values of C, e.g. [0.5, 2.0, 8.0]")
+    values = [expect_number(v, "each value of C") for v in next_grid]
+    if any(v <= 0 for v in values):
+        raise Incorrect("C must be positive: it is the inverse of a penalty strength")
+    if len(values) < 3:
+        raise Incorrect("give at least three values, so that the best one can be in the middle of the grid")
+    best = max(COLLEAGUE_GRID, key=COLLEAGUE_GRID.get)
+    if max(values) <= best:
+        if min(values) < min(COLLEAGUE_GRID):
+            raise Incorrect("accuracy rises with C all the way to the grid's largest value; smaller values "
+                            "were already worse, so the search should go the other way")
+        raise Incorrect(f"the best C, {best:g}, sits on the upper edge of the grid: a larger C may be better "
+                        "still, so the next grid must reach beyond it")
+    if not any(np.isclose(v, best) for v in values):
+        raise Incorrect(f"keep the current best, C = {best:g}, in the new grid, so you can see whether "
+                        "larger values beat it")
+    if max(values) < 3 * best:
+        raise Incorrect("reach further: a step at least as large as the grid's own (x10) tells you whether the "
+                        "rise goes on; a value just above the edge may differ by less than the noise")
+
+
+q3 = Exercise(
+    name="Exercise 3 (diagnose a grid)",
+    answer_name="next_grid",
+    checker=_check_next_grid,
     hints=[
-        "Only one of the two accuracy lists says how the tree does on data it was not fitted on.",
-        "Find the highest validation accuracy; of the depths that reach it, return the smallest "
-        "(the simpler tree).",
+        "Where in the grid does the best value sit, and what does that say about values outside the grid?",
+        "Accuracy still rises at the grid's largest C. Search on that side, keep the current best for "
+        "comparison, and step as boldly as the grid did.",
     ],
-    success="the training accuracy was never needed: it only grows with depth.",
+    success="when the best value sits on an edge, widen the grid until the best sits inside it.",
 )
 
-EXERCISES = [q1, q2, q3, q4]
+# --------------------------------------------------------------------------
+# q5: an experiment: tune the linear SVM by cross-validation
+# --------------------------------------------------------------------------
+
+
+def _rerun_linear_svm(grid):
+    from sklearn.svm import LinearSVC
+
+    from helpers.compare import tune_by_cv
+    from helpers.data import load
+
+    return tune_by_cv(lambda C: LinearSVC(C=C), {"C": list(grid)}, load("digits", seed=0),
+                      n_folds=3, seed=0, select_on="first fold")
+
+
+def _check_linear_svm(result):
+    if not isinstance(result, dict) or not {"grid", "C", "cv_accuracy"} <= set(result):
+        raise Incorrect('linear_svm_result should be a dict with the keys "grid", "C" and "cv_accuracy"')
+    grid = result["grid"]
+    if not isinstance(grid, (list, tuple, np.ndarray)) or not 3 <= len(grid) <= 6:
+        raise Incorrect("the grid should be a list of 3 to 6 values of C")
+    grid = [expect_number(v, "each value of C in the grid") for v in grid]
+    if any(v <= 0 for v in grid) or len(set(grid)) != len(grid):
+        raise Incorrect("the values of C must be positive and different")
+    if grid != sorted(grid):
+        raise Incorrect("list the grid in increasing order, so its edges are its first and last values")
+    C = expect_number(result["C"], "the chosen C")
+    accuracy = expect_number(result["cv_accuracy"], "the CV accuracy")
+    if not any(np.isclose(C, v) for v in grid):
+        raise Incorrect("the chosen C should be one of the values of your grid")
+    rerun = _rerun_linear_svm(grid)
+    if not np.isclose(rerun.best["C"], C):
+        raise Incorrect(f"rerunning your grid, the check chose C = {rerun.best['C']:g}, not {C:g}: choose the "
+                        "value with the best held-out (first-fold) accuracy, not the best training accuracy")
+    if rerun.on_edge():
+        raise Incorrect(f"the chosen C = {C:g} sits on the edge of your grid: widen it beyond that edge and run again")
+    if abs(accuracy - rerun.mean) > 0.005:
+        raise Incorrect(f"the check's rerun gives a CV accuracy of {rerun.mean:.3f} for C = {C:g}, not "
+                        f"{accuracy:.3f}: report the mean over all three folds (result.mean)")
+
+
+q5 = Exercise(
+    name="Exercise 5 (tune the linear SVM)",
+    answer_name="linear_svm_result",
+    checker=_check_linear_svm,
+    hints=[
+        "Section 3 tuned every family with the same function; the linear SVM only needs its own make "
+        "function and its own grid of C.",
+        "Start with a grid spaced by factors of 10; if the best value lands on an edge, move or widen the "
+        "grid and run again. The mean over the folds is a property of the result tune_by_cv returns.",
+    ],
+    success="the linear SVM, tuned, lands near logistic regression: both draw straight boundaries.",
+)
+
+EXERCISES = [q1, q2, q3, q4, q5]

@@ -608,6 +608,7 @@ glue("kappa_scaled", f"{scaled['condition_number']:.0f}")
 glue("log3", float(np.log(3)), fmt=".3f")
 lr_orders = np.log10(best_lr["standardised"] / best_lr["unscaled"])
 glue("lr_orders", f"{lr_orders:.1f}")
+print(f"training loss after {GD_STEPS} steps: unscaled {unscaled['train_loss']:.3f}, standardised {scaled['train_loss']:.3f}")
 print(f"after {GD_STEPS} steps | unscaled: rate {best_lr['unscaled']:.3g}, validation accuracy "
       f"{unscaled['val_accuracy']:.1%}, condition number {unscaled['condition_number']:,.0f} | standardised: rate "
       f"{best_lr['standardised']:.3g}, validation accuracy {scaled['val_accuracy']:.1%}, condition number "

@@ -935,6 +935,7 @@ glue("best_val_se", float(standard_error[best_method]), fmt=".1%")
 glue("within_one_se", ", ".join(m for m in within_one_se if m != best_method) or "none of the others")
 glue("wd_norm_ratio", float(means.loc["none", "weight norm"] / means.loc["L2 (weight decay)", "weight norm"]),
      fmt=".1f")
+print(f"chosen on validation: weight decay {chosen['L2 (weight decay)']:g}, L1 {chosen['L1']:g}, dropout {chosen['dropout']:g}")
 print("validation accuracy, method minus none, seed by seed (mean ± sd):")
 for name in regularizers:
     print(f"  {name:18s} {paired[name].round(3).tolist()}  {paired[name].mean():+.1%} ± {paired[name].std():.1%}")

@@ -82,6 +82,7 @@ def _check_knn1(prediction):
 
 q1 = Exercise(
     name="Exercise 1 (predict, then run: 1-NN on its training data)",
+    kind="predict",
     answer_name="knn1_train_accuracy",
     checker=_check_knn1,
     hints=[
@@ -112,6 +113,7 @@ def _check_gini(gini):
 
 q2 = Exercise(
     name="Exercise 2 (Gini impurity)",
+    kind="implement",
     answer_name="gini",
     checker=_check_gini,
     hints=[
@@ -155,6 +157,7 @@ def _check_best_threshold(best_threshold):
 
 q4 = Exercise(
     name="Exercise 4 (best split)",
+    kind="implement",
     answer_name="best_threshold",
     checker=_check_best_threshold,
     hints=[
@@ -201,6 +204,7 @@ def _check_next_grid(next_grid):
 
 q3 = Exercise(
     name="Exercise 3 (diagnose a grid)",
+    kind="diagnose",
     answer_name="next_grid",
     checker=_check_next_grid,
     hints=[
@@ -254,6 +258,7 @@ def _check_linear_svm(result):
 
 q5 = Exercise(
     name="Exercise 5 (tune the linear SVM)",
+    kind="experiment",
     answer_name="linear_svm_result",
     checker=_check_linear_svm,
     hints=[

@@ -63,6 +63,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
@@ -79,6 +80,8 @@ from helpers.models import CNN1D, GRUClassifier, mlp
 from helpers.plots import plot_decision_boundary, use_style
 
 DEVICE = setup(SEED)
+if DEVICE.type == "cpu":
+    torch.set_num_threads(1)  # the networks here are small: a second thread adds more waiting than speed
 use_style()
 pd.set_option("display.width", 120)
 
@@ -212,18 +215,23 @@ print(f"from scratch: validation accuracy {ls_accuracy:.1%}; agrees with scikit-
 # SVM), three or four values around a sensible middle. Learning rates are tuned per
 # network, never shared. The networks train for a fixed number of epochs
 # that scales with `BUDGET`; to keep this chapter within a minute on a
-# laptop CPU the grids are small, the forest has 30 trees and the boosting
+# laptop CPU the grids are small, the forest has {glue:text}`n_trees` trees and the boosting
 # 20 rounds. The linear SVM (a linear model like logistic regression, with
 # the hinge loss) sits out of the contest: tuning it is Exercise 5. The GRU
 # is the slowest network to train (it reads its 40 points one after
 # another); it joins the contest when `BUDGET` is 2 or more.
 
 # %%
+N_TREES = max(10, round(20 * BUDGET))  # trees per random forest: few on a laptop CPU, more with BUDGET
+glue("n_trees", N_TREES)
+print(f"random forests of {N_TREES} trees")
+
+
 def networks(n_features, signals):
     """The networks, as make(lr) functions (a fresh model each call)."""
     nets = {"MLP": (lambda lr: TorchClassifier(mlp(n_features, [100, 100], 10), epochs=epochs(15),
                                                batch_size=128, lr=lr, device=DEVICE),
-                    {"lr": [1e-3, 3e-3, 1e-2] if signals else [1e-3, 3e-3, 1e-2, 3e-2]})}
+                    {"lr": [3e-3, 1e-2, 3e-2, 1e-1] if signals else [1e-3, 3e-3, 1e-2, 3e-2]})}
     if signals:
         nets["CNN"] = (lambda lr: TorchClassifier(CNN1D(channels=32), epochs=epochs(10), batch_size=128,
                                                   lr=lr, device=DEVICE),
@@ -252,7 +260,7 @@ def contenders(data, signals):
         "decision tree": (lambda min_samples_leaf: DecisionTreeClassifier(min_samples_leaf=min_samples_leaf,
                                                                           random_state=SEED),
                           {"min_samples_leaf": [1, 3, 10]}),
-        "random forest": (lambda max_features: RandomForestClassifier(n_estimators=30, max_features=max_features,
+        "random forest": (lambda max_features: RandomForestClassifier(n_estimators=N_TREES, max_features=max_features,
                                                                       n_jobs=-1, random_state=SEED),
                           {"max_features": [0.3, 0.6, 1.0] if signals else [0.03, 0.1, 0.3]}),
         "gradient boosting": (lambda learning_rate: HistGradientBoostingClassifier(
@@ -766,7 +774,7 @@ plt.show()
 # slice size (more epochs on a smaller slice).
 
 # %%
-NETWORK_STEPS = round(150 * BUDGET)
+NETWORK_STEPS = round(100 * BUDGET)
 CURVE_SEEDS = [100 * SEED + i for i in range(3)]
 best = {name: tuned["MNIST-1D"][name].best for name in ("random forest", "MLP", "CNN")}
 scaled_signals = mnist1d.standardized()  # statistics of the training split only
@@ -781,7 +789,7 @@ curves = []
 for seed in CURVE_SEEDS:
     curves.append(compare_by_training_size(
         {
-            "random forest": lambda n: RandomForestClassifier(n_estimators=30, n_jobs=-1, random_state=seed,
+            "random forest": lambda n: RandomForestClassifier(n_estimators=N_TREES, n_jobs=-1, random_state=seed,
                                                               **best["random forest"]),
             "MLP": lambda n: TorchClassifier(mlp(40, [100, 100], 10), epochs=epochs_for(n), batch_size=128,
                                              device=DEVICE, **best["MLP"]),

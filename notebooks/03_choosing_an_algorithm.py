@@ -222,7 +222,7 @@ print(f"from scratch: validation accuracy {ls_accuracy:.1%}; agrees with scikit-
 # another); it joins the contest when `BUDGET` is 2 or more.
 
 # %%
-N_TREES = max(10, round(20 * BUDGET))  # trees per random forest: few on a laptop CPU, more with BUDGET
+N_TREES = max(20, round(20 * BUDGET))  # trees per random forest: 20 on a laptop CPU, more with BUDGET
 glue("n_trees", N_TREES)
 print(f"random forests of {N_TREES} trees")
 

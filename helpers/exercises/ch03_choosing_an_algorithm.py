@@ -226,8 +226,8 @@ def _rerun_linear_svm(grid):
     from helpers.compare import tune_by_cv
     from helpers.data import load
 
-    return tune_by_cv(lambda C: LinearSVC(C=C), {"C": list(grid)}, load("digits", seed=0),
-                      n_folds=3, seed=0, select_on="first fold")
+    settings = dict(select_on="first fold", n_folds=3, seed=0)  # as the exercise asks the learner
+    return tune_by_cv(lambda C: LinearSVC(C=C), {"C": list(grid)}, load("digits", seed=0), **settings)
 
 
 def _check_linear_svm(result):
